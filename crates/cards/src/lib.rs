@@ -1,0 +1,1 @@
+//! Cards: card numbers with check digits, signed virtual-card QR payloads, QR images, phones.

@@ -1,0 +1,1 @@
+//! Pure loyalty rules (no I/O): program configuration, quotes, tiers, lots.

@@ -1,0 +1,1 @@
+//! The till store: rusqlite, WAL, append-only ledger with lots, outbox.
