@@ -9,5 +9,7 @@
 
 pub mod card;
 mod error;
+pub mod qr;
 
 pub use error::CardError;
+pub use qr::{QrSigner, QrVerifier, VirtualCard};
