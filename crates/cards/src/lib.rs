@@ -9,6 +9,7 @@
 
 pub mod card;
 mod error;
+pub mod phone;
 pub mod qr;
 
 pub use error::CardError;
