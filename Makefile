@@ -1,0 +1,32 @@
+# The two commands: `make run` and `make test`. Both install what is missing first.
+SHELL := /bin/bash
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+CARGO ?= cargo
+MEMBERS ?= 1000000
+
+.PHONY: run test deps fmt lint unit bench bench-store
+
+deps:
+	@./scripts/install-deps.sh
+
+## make run: builds and runs the till core demo (a CLI session on a local SQLite store).
+run: deps
+	$(CARGO) run --release -p loyalty-till-cli -- demo
+
+## make test: format check, clippy -D warnings, every test of the workspace.
+test: deps fmt lint unit
+
+fmt:
+	$(CARGO) fmt --all -- --check
+
+lint:
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+unit:
+	$(CARGO) test --workspace --locked
+
+## make bench: the benchmarks (1M members; reuses bench-data/ between runs).
+bench: deps bench-store
+
+bench-store:
+	$(CARGO) run --release --locked -p loyalty-bench -- store --members $(MEMBERS)
