@@ -12,7 +12,7 @@
 
 mod render;
 
-pub use render::{render_png, render_svg};
+pub use render::{render_png, render_svg, MAX_PNG_SIDE};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;

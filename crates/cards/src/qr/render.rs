@@ -125,6 +125,29 @@ mod tests {
     }
 
     #[test]
+    fn png_decodes_back_to_a_verifiable_payload() {
+        use chrono::DateTime;
+        let signer = crate::QrSigner::from_seed(&[3; 32]);
+        let vc = crate::VirtualCard {
+            card: "2000000000428".into(),
+            issued_at: DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
+            expires_at: DateTime::from_timestamp(1_700_000_300, 0).unwrap(),
+        };
+        let payload = signer.sign(&vc);
+        let (w, h, pixels) = decode(&render_png(&payload, 3).unwrap());
+        let mut img =
+            rqrr::PreparedImage::prepare_from_greyscale(w as usize, h as usize, |x, y| {
+                pixels[y * w as usize + x]
+            });
+        let grids = img.detect_grids();
+        assert_eq!(grids.len(), 1);
+        let (_, text) = grids[0].decode().expect("decodable QR");
+        assert_eq!(text, payload);
+        let now = DateTime::from_timestamp(1_700_000_001, 0).unwrap();
+        assert_eq!(signer.verifier().verify(&text, now), Ok(vc));
+    }
+
+    #[test]
     fn png_scale_limits() {
         assert_eq!(
             render_png(PAYLOAD, 0).map_err(|e| e.code()),
