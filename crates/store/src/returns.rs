@@ -85,16 +85,15 @@ fn delta(original: Money, before: Money, after: Money, x: i64) -> i64 {
     return_share(original, after, x) - return_share(original, before, x)
 }
 
+/// `(line_no, qty, amount)` of each returned line.
+type LinePlan = Vec<(i64, i64, Money)>;
+
 /// Works out which line quantities a request returns: `(line_no, qty, amount)` plus the
 /// returned part of the subtotal. Validates everything against what is still returnable.
-fn plan(
-    sale: &Sale,
-    lines: &[Line],
-    items: &ReturnItems,
-) -> Result<(Vec<(i64, i64, Money)>, Money)> {
+fn plan(sale: &Sale, lines: &[Line], items: &ReturnItems) -> Result<(LinePlan, Money)> {
     let left = sale.subtotal - sale.returned_amount;
     let exceeds = |msg: String| Err(StoreError::ReturnExceedsSale(msg));
-    let mut out: Vec<(i64, i64, Money)> = Vec::new();
+    let mut out: LinePlan = Vec::new();
     let amount = match items {
         ReturnItems::All => {
             if left <= 0 {

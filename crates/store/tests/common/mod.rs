@@ -27,19 +27,20 @@ pub fn opts() -> StoreOptions {
 
 /// The test program: welcome 100, no hold, 12-month expiry, referral 200/100.
 pub fn program() -> ProgramConfig {
-    let mut p = ProgramConfig::default();
-    p.version = ProgramConfig::default().version + 1;
-    p.effective_from = DateTime::<Utc>::UNIX_EPOCH;
-    p.welcome_bonus = 100;
-    p.hold_days = 0;
-    p.expiry_months = Some(12);
-    p.referral = Some(ReferralRule {
-        referrer_points: 200,
-        referee_points: 100,
-    });
-    p.birthday = None;
-    p.stamps = None;
-    p
+    ProgramConfig {
+        version: ProgramConfig::default().version + 1,
+        effective_from: DateTime::<Utc>::UNIX_EPOCH,
+        welcome_bonus: 100,
+        hold_days: 0,
+        expiry_months: Some(12),
+        referral: Some(ReferralRule {
+            referrer_points: 200,
+            referee_points: 100,
+        }),
+        birthday: None,
+        stamps: None,
+        ..ProgramConfig::default()
+    }
 }
 
 pub fn open(path: &Path) -> Store {
