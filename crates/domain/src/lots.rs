@@ -40,13 +40,12 @@ pub fn available_at(earned_at: DateTime<Utc>, hold_days: u32) -> DateTime<Utc> {
 }
 
 /// When points earned at `earned_at` expire: `months` calendar months later (the day is
-/// clamped to the month's end, e.g. 31 Jan + 1 month = 28/29 Feb); `None` = never.
-pub fn expires_at(earned_at: DateTime<Utc>, months: Option<u32>) -> Option<DateTime<Utc>> {
-    months.map(|m| {
-        earned_at
-            .checked_add_months(Months::new(m))
-            .unwrap_or(DateTime::<Utc>::MAX_UTC)
-    })
+/// clamped to the month's end, e.g. 31 Jan + 1 month = 28/29 Feb). For a program with
+/// `expiry_months: None` (never) use `program.expiry_months.map(|m| expires_at(t, m))`.
+pub fn expires_at(earned_at: DateTime<Utc>, months: u32) -> DateTime<Utc> {
+    earned_at
+        .checked_add_months(Months::new(months))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 /// FIFO order: the earliest `expires_at` first (never-expiring last), then the oldest

@@ -476,7 +476,7 @@ pub fn quote(
         earn_total,
         referrer_points,
         available_at: available_at(now, p.hold_days),
-        expires_at: expires_at(now, p.expiry_months),
+        expires_at: p.expiry_months.map(|m| expires_at(now, m)),
         stamps_after,
         gift,
         birthday_today: birthday_day.is_some(),
