@@ -8,7 +8,7 @@ use crate::error::{Result, StoreError};
 use crate::ops::ms;
 use crate::Store;
 
-/// All stored program versions, sorted by `(effective_from, version)`; never empty.
+/// All stored program versions, sorted by version; never empty.
 pub(crate) struct Programs {
     list: Vec<ProgramConfig>,
 }
@@ -23,8 +23,7 @@ impl Programs {
             insert(&tx, &default, Utc::now())?;
         }
         tx.commit()?;
-        let mut st =
-            conn.prepare("SELECT json FROM program_versions ORDER BY effective_from, version")?;
+        let mut st = conn.prepare("SELECT json FROM program_versions ORDER BY version")?;
         let rows = st.query_map([], |r| r.get::<_, String>(0))?;
         let mut list = Vec::new();
         for json in rows {
@@ -36,12 +35,21 @@ impl Programs {
         Ok(Programs { list })
     }
 
-    /// The version in force at `t`: greatest `effective_from <= t` (ties: highest version);
-    /// before the first one, the earliest.
+    /// The version in force at `t`: the highest version already effective at `t` (a newer
+    /// version supersedes the older ones from its `effective_from` on, even if an older one
+    /// was scheduled later); before any is effective, the one effective first.
     pub(crate) fn at(&self, t: DateTime<Utc>) -> &ProgramConfig {
-        let idx = self.list.partition_point(|p| p.effective_from <= t);
-        // `list` is never empty (checked in `load`).
-        &self.list[idx.saturating_sub(1)]
+        let effective = self.list.iter().rev().find(|p| p.effective_from <= t);
+        let first = || {
+            self.list
+                .iter()
+                .min_by_key(|p| (p.effective_from, p.version))
+        };
+        // `list` is never empty (checked in `load`), so `first()` is always `Some`.
+        match effective.or_else(first) {
+            Some(p) => p,
+            None => &self.list[0],
+        }
     }
 }
 

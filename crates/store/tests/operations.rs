@@ -494,3 +494,28 @@ fn outbox_is_gap_free_and_ackable() {
     assert_eq!(s.outbox_last_seq().unwrap(), 3);
     assert!(s.outbox_after(0, 10).unwrap()[0].acked);
 }
+
+#[test]
+fn the_program_in_force_is_the_newest_version_already_effective() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = open(&dir.path().join("till.db"));
+    let base = program();
+    assert_eq!(s.program_at(t(0)).version, base.version);
+    let mut later = base.clone();
+    later.version += 1;
+    later.effective_from = t(30);
+    later.earn.rate_bp = 1_000;
+    s.set_program(&later, t(0)).unwrap();
+    // Before its effective time the older version still rules, from it on the newer one.
+    assert_eq!(s.program_at(t(29)).version, base.version);
+    assert_eq!(s.program_at(t(30)).version, later.version);
+    let e = enrol(&mut s, "Vera", "+79161234567");
+    assert_eq!(buy(&mut s, &e.card, 100_000, 0, 29).earned, 50);
+    let r = buy(&mut s, &e.card, 100_000, 0, 31);
+    assert_eq!((r.program_version, r.earned), (later.version, 100));
+    // A sale computed offline for an earlier moment still uses the version of that moment.
+    assert_eq!(
+        buy(&mut s, &e.card, 100_000, 0, 1).program_version,
+        base.version
+    );
+}

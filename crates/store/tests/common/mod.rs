@@ -25,7 +25,8 @@ pub fn opts() -> StoreOptions {
     }
 }
 
-/// The test program: welcome 100, no hold, 12-month expiry, referral 200/100.
+/// The test program: welcome 100, no hold, 12-month expiry, referral 200/100, no cumulative
+/// discount (so spend caps are plain 30 % of the check).
 pub fn program() -> ProgramConfig {
     ProgramConfig {
         version: ProgramConfig::default().version + 1,
@@ -39,6 +40,7 @@ pub fn program() -> ProgramConfig {
         }),
         birthday: None,
         stamps: None,
+        cumulative: Vec::new(),
         ..ProgramConfig::default()
     }
 }
