@@ -487,3 +487,7 @@ pub fn quote(
 #[cfg(test)]
 #[path = "quote_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "quote_bonus_tests.rs"]
+mod bonus_tests;
