@@ -491,3 +491,7 @@ mod tests;
 #[cfg(test)]
 #[path = "quote_bonus_tests.rs"]
 mod bonus_tests;
+
+#[cfg(test)]
+#[path = "quote_props.rs"]
+mod props;

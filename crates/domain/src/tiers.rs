@@ -166,13 +166,15 @@ mod tests {
 
     #[test]
     fn club_gives_its_tier_while_active_and_only_if_higher() {
-        let mut p = ProgramConfig::default();
-        p.club = Some(ClubRule {
-            fee: 99_900,
-            period_days: 30,
-            tier_code: Some("SILVER".into()),
-            discount_bp: 0,
-        });
+        let p = ProgramConfig {
+            club: Some(ClubRule {
+                fee: 99_900,
+                period_days: 30,
+                tier_code: Some("SILVER".into()),
+                discount_bp: 0,
+            }),
+            ..ProgramConfig::default()
+        };
         let mut c = with_window_spend(0);
         c.club_until = Some(now() + Duration::days(1));
         let t = tier_for(&c, &p, now()).unwrap();

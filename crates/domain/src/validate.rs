@@ -192,3 +192,7 @@ impl ProgramConfig {
         Ok(())
     }
 }
+
+#[cfg(test)]
+#[path = "validate_tests.rs"]
+mod tests;
