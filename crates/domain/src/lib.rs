@@ -27,11 +27,8 @@ pub use config::{
 pub use customer::CustomerSnapshot;
 pub use error::{RuleError, RuleResult};
 pub use lots::{available_at, expires_at, expiry_schedule, fifo_take, LotView};
-pub use money::{apply_bp, mul_div, Bp, Money, Points, Rounding, BP_100};
-pub use quote::{
-    fmt_bp, fmt_money, max_redeemable, quote, AppliedDiscount, DiscountKind, EarnItem, EarnKind,
-    Quote,
-};
+pub use money::{apply_bp, fmt_bp, fmt_money, mul_div, Bp, Money, Points, Rounding, BP_100};
+pub use quote::{max_redeemable, quote, AppliedDiscount, DiscountKind, EarnItem, EarnKind, Quote};
 pub use returns::{return_share, return_share_delta};
 pub use tiers::{club_extend, tier_for, tier_measure, TierInfo, TierSource};
 pub use validate::{MAX_EXPIRY_MONTHS, MAX_HOLD_DAYS, MAX_PERIOD_DAYS};

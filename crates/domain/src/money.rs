@@ -65,6 +65,23 @@ pub fn apply_bp(amount: Money, bp: Bp) -> Money {
     mul_div(amount, i64::from(bp), i64::from(BP_100), Rounding::Down)
 }
 
+/// Formats minor units as `1234.56` (for reasons shown to the cashier).
+pub fn fmt_money(m: Money) -> String {
+    let sign = if m < 0 { "-" } else { "" };
+    let a = m.unsigned_abs();
+    format!("{sign}{}.{:02}", a / 100, a % 100)
+}
+
+/// Formats basis points as a percentage: 500 → `5%`, 350 → `3.5%`, 1 → `0.01%`.
+pub fn fmt_bp(bp: Bp) -> String {
+    let (whole, frac) = (bp / 100, bp % 100);
+    match frac {
+        0 => format!("{whole}%"),
+        f if f % 10 == 0 => format!("{whole}.{}%", f / 10),
+        f => format!("{whole}.{f:02}%"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,6 +103,17 @@ mod tests {
         assert_eq!(mul_div(i64::MAX, 10_000, 10_000, Rounding::Down), i64::MAX);
         assert_eq!(mul_div(i64::MAX, 2, 1, Rounding::Down), i64::MAX);
         assert_eq!(mul_div(i64::MIN, 2, 1, Rounding::Down), i64::MIN);
+    }
+
+    #[test]
+    fn formatting() {
+        assert_eq!(fmt_money(1_000_000), "10000.00");
+        assert_eq!(fmt_money(5), "0.05");
+        assert_eq!(fmt_money(-1_234), "-12.34");
+        assert_eq!(fmt_bp(500), "5%");
+        assert_eq!(fmt_bp(350), "3.5%");
+        assert_eq!(fmt_bp(1), "0.01%");
+        assert_eq!(fmt_bp(1_025), "10.25%");
     }
 
     #[test]

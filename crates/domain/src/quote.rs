@@ -61,7 +61,7 @@ use crate::config::{DiscountStacking, ProgramConfig, Stacking};
 use crate::customer::CustomerSnapshot;
 use crate::error::RuleError;
 use crate::lots::{available_at, expires_at};
-use crate::money::{apply_bp, mul_div, Bp, Money, Points, BP_100};
+use crate::money::{apply_bp, fmt_bp, fmt_money, mul_div, Bp, Money, Points, BP_100};
 use crate::tiers::{tier_for, TierInfo, TierSource};
 use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
@@ -167,23 +167,6 @@ pub struct Quote {
     /// When the quote grants the birthday bonus: the birthday year to record in
     /// `CustomerSnapshot::birthday_bonus_year`; `None` otherwise.
     pub birthday_bonus_year: Option<i32>,
-}
-
-/// Formats minor units as `1234.56` (for reasons shown to the cashier).
-pub fn fmt_money(m: Money) -> String {
-    let sign = if m < 0 { "-" } else { "" };
-    let a = m.unsigned_abs();
-    format!("{sign}{}.{:02}", a / 100, a % 100)
-}
-
-/// Formats basis points as a percentage: 500 → `5%`, 350 → `3.5%`, 1 → `0.01%`.
-pub fn fmt_bp(bp: Bp) -> String {
-    let (whole, frac) = (bp / 100, bp % 100);
-    match frac {
-        0 => format!("{whole}%"),
-        f if f % 10 == 0 => format!("{whole}.{}%", f / 10),
-        f => format!("{whole}.{f:02}%"),
-    }
 }
 
 /// The percentage discount candidates, in the documented order.
