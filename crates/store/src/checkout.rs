@@ -1,7 +1,7 @@
 //! Quote and checkout: the customer snapshot from the database, the domain's quote, and the
 //! sale committed with its spend, earnings, referral and counters in one transaction.
 
-use chrono::{DateTime, Datelike, Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use loyalty_domain::{
     quote, Basket, CustomerSnapshot, EarnKind, Points, ProgramConfig, Quote, TierWindow,
 };
@@ -202,12 +202,10 @@ impl Store {
                 sale_id: Some(sale_id),
             };
             let mut settled = 0;
-            let mut birthday = false;
             for item in q.earn.iter().filter(|e| e.points > 0) {
                 if matches!(item.kind, EarnKind::ReferralReferrer) {
                     continue;
                 }
-                birthday |= matches!(item.kind, EarnKind::Birthday);
                 let kind = earn_kind(&item.kind);
                 let (s, _) = credit(
                     tx,
@@ -236,7 +234,7 @@ impl Store {
             tx.prepare_cached(
                 "UPDATE accounts SET lifetime_spend = lifetime_spend + ?2,
                     lifetime_purchases = lifetime_purchases + 1, stamps = ?3,
-                    birthday_bonus_year = CASE WHEN ?4 THEN ?5 ELSE birthday_bonus_year END,
+                    birthday_bonus_year = COALESCE(?4, birthday_bonus_year),
                     referral_pending = 0
                  WHERE id = ?1",
             )?
@@ -244,8 +242,7 @@ impl Store {
                 row.account_id,
                 q.after_discounts,
                 q.stamps_after,
-                birthday,
-                now.year()
+                q.birthday_bonus_year,
             ])?;
             let receipt = Receipt {
                 receipt_no: receipt_no.clone(),

@@ -2,12 +2,13 @@
 
 mod common;
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, TimeZone, Utc};
 use common::*;
 use loyalty_cards::{QrSigner, VirtualCard};
-use loyalty_domain::Basket;
+use loyalty_domain::{Basket, BirthdayRule};
 use loyalty_store::{
     CardStatus, Channel, CheckoutRequest, NewCustomer, ReturnItems, ReturnLine, ReturnRequest,
+    Store,
 };
 
 #[test]
@@ -518,4 +519,52 @@ fn the_program_in_force_is_the_newest_version_already_effective() {
         buy(&mut s, &e.card, 100_000, 0, 1).program_version,
         base.version
     );
+}
+
+#[test]
+fn birthday_bonus_is_granted_once_per_birthday_even_across_new_year() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = open(&dir.path().join("till.db"));
+    let mut p = program();
+    p.version += 1;
+    p.birthday = Some(BirthdayRule {
+        days_before: 7,
+        days_after: 7,
+        bonus_points: 300,
+        discount_bp: 0,
+    });
+    s.set_program(&p, t(0)).unwrap();
+    let e = s
+        .enrol(
+            op(),
+            NewCustomer {
+                name: "Jan".into(),
+                phone: Some("+79161234567".into()),
+                birthday: NaiveDate::from_ymd_opt(1990, 1, 2),
+                ..NewCustomer::default()
+            },
+            t(0),
+        )
+        .unwrap();
+    let at = |y, m, d| Utc.with_ymd_and_hms(y, m, d, 12, 0, 0).single().unwrap();
+    let sale = |s: &mut Store, when| {
+        s.checkout(
+            op(),
+            CheckoutRequest {
+                card: e.card.clone(),
+                basket: Basket::single(10_000),
+                spend: 0,
+                receipt: None,
+            },
+            when,
+        )
+        .unwrap()
+    };
+    // 28 Dec 2025 is in the window of the 2 Jan 2026 birthday: bonus granted.
+    assert_eq!(sale(&mut s, at(2025, 12, 28)).earned, 5 + 300);
+    // 3 Jan 2026 is the same birthday: no second bonus.
+    assert_eq!(sale(&mut s, at(2026, 1, 3)).earned, 5);
+    // The next birthday (2 Jan 2027) grants it again.
+    assert_eq!(sale(&mut s, at(2027, 1, 1)).earned, 5 + 300);
+    assert_invariants(&s);
 }
