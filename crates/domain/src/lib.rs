@@ -1,4 +1,5 @@
-//! Pure loyalty rules (no I/O): program configuration, quotes, tiers, lots.
+//! Pure loyalty rules (no I/O): program configuration, quotes, tiers, lots, and the
+//! per-account book that applies till facts (`facts`, `book`).
 //!
 //! Money and points are `i64` integers (money in minor units), rates are basis points
 //! (`u32`, 10 000 = 100 %); no floats anywhere. Everything public is re-exported at the
@@ -7,9 +8,11 @@
 
 pub mod basket;
 pub mod birthday;
+pub mod book;
 pub mod config;
 pub mod customer;
 pub mod error;
+pub mod facts;
 pub mod lots;
 pub mod money;
 pub mod quote;
@@ -19,6 +22,9 @@ mod validate;
 
 pub use basket::{Basket, BasketLine};
 pub use birthday::{birthday_in_year, birthday_occurrence, birthday_window};
+pub use book::{
+    AccountBook, Applied, ApplyCtx, BookBalance, BookError, BookLot, Movement, MAX_FACT_POINTS,
+};
 pub use config::{
     BirthdayRule, ClubRule, CumulativeStep, DiscountStacking, EarnRule, ProgramConfig,
     ReferralRule, SpendRule, Stacking, StampRule, ThresholdGift, Tier, TierBasis, TierRule,
@@ -26,6 +32,7 @@ pub use config::{
 };
 pub use customer::CustomerSnapshot;
 pub use error::{RuleError, RuleResult};
+pub use facts::{Fact, Profile};
 pub use lots::{available_at, expires_at, expiry_schedule, fifo_take, LotView};
 pub use money::{apply_bp, fmt_bp, fmt_money, mul_div, Bp, Money, Points, Rounding, BP_100};
 pub use quote::{max_redeemable, quote, AppliedDiscount, DiscountKind, EarnItem, EarnKind, Quote};

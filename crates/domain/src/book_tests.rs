@@ -1,0 +1,1 @@
+//! Unit tests of the account book (filled in next).
