@@ -1,0 +1,104 @@
+//! `GET /api/v1/changes` (accounts changed since a `gseq`) and `GET /api/v1/snapshot`
+//! (every account, paged by account uid).
+
+use chrono::{DateTime, Utc};
+use loyalty_domain::{AccountBook, Points, ProgramConfig, Profile};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// The customer behind an account.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerState {
+    pub customer_uid: String,
+    /// `loyalty_domain::Profile`: name, phone (E.164), email, birthday, ...
+    #[schema(value_type = Object)]
+    pub profile: Profile,
+    pub referrer_uid: Option<String>,
+}
+
+/// One card of an account.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CardState {
+    pub number: String,
+    /// "active" | "blocked"
+    pub status: String,
+    /// "primary" | "family"
+    pub kind: String,
+}
+
+/// The server-confirmed state of one account: a till shows it plus its own pending facts.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountState {
+    pub account_uid: String,
+    /// The `gseq` of the last fact applied to this account.
+    pub gseq: i64,
+    pub customer: Option<CustomerState>,
+    pub cards: Vec<CardState>,
+    /// `loyalty_domain::AccountBook`: lots, shortfall, counters.
+    #[schema(value_type = Object)]
+    pub book: AccountBook,
+    /// Points held by active reservations (other tills cannot reserve them).
+    pub reserved: Points,
+}
+
+/// Query of `GET /api/v1/changes`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, ToSchema, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ChangesQuery {
+    /// The `next` of the previous answer (0 at first).
+    #[serde(default)]
+    pub since: i64,
+    /// Page size (default 200, at most 1000).
+    pub limit: Option<u32>,
+}
+
+/// Accounts changed after `since`, in `gseq` order.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangesResponse {
+    pub accounts: Vec<AccountState>,
+    /// Program versions published after `since` (`loyalty_domain::ProgramConfig`).
+    #[schema(value_type = Vec<Object>)]
+    pub programs: Vec<ProgramConfig>,
+    /// The cursor to ask from next time.
+    pub next: i64,
+    /// More changes are waiting: ask again at once with `since = next`.
+    pub has_more: bool,
+    #[schema(value_type = String, format = DateTime)]
+    pub server_time: DateTime<Utc>,
+    /// The highest `seq` of the asking till the server has settled.
+    pub included_upto_seq: i64,
+}
+
+/// Query of `GET /api/v1/snapshot`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, ToSchema, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SnapshotQuery {
+    /// The `next_after` of the previous page (absent at first).
+    pub after: Option<String>,
+    /// Page size (default 200, at most 1000).
+    pub limit: Option<u32>,
+}
+
+/// One page of all accounts, ordered by `account_uid`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SnapshotPage {
+    pub accounts: Vec<AccountState>,
+    /// Ask the next page with `after = next_after`; `None` on the last page.
+    pub next_after: Option<String>,
+    /// The global `gseq` when this page was read. Keep the cursor of the FIRST page and
+    /// pull `changes` from it after the last page: nothing changed meanwhile is missed.
+    pub cursor: i64,
+    /// Number of accounts on the server (for a progress bar).
+    pub total: i64,
+    #[schema(value_type = Vec<Object>)]
+    pub programs: Vec<ProgramConfig>,
+    #[schema(value_type = String, format = DateTime)]
+    pub server_time: DateTime<Utc>,
+}
