@@ -250,8 +250,12 @@ fn return_of_spent_earnings_takes_other_lots_available_then_pending_then_shortfa
     b.apply(&sale(25, &[], 0, None), cx("s2", 1)).unwrap(); // spends s1's lot down to 5
     b.apply(&sale(0, &[6], 14, None), cx("s3", 2)).unwrap(); // pending
     b.apply(&adjust(4, Some(12)), cx("a", 3)).unwrap(); // available
-    let a = b.apply(&ret("s1", 30, 0, true), cx("r", 4)).unwrap();
-    // own 5, then available adjust 4, then pending 6, then 15 shortfall.
+    // Own 5, then the available adjustment 4, then 3 of the pending lot.
+    let a = b.apply(&ret("s1", 12, 0, false), cx("r1", 4)).unwrap();
+    assert_eq!(remaining(&b), vec![("s1:0", 0), ("s3:0", 3), ("a:0", 0)]);
+    assert_eq!(a.shortfall_added, 0);
+    // The rest of the pending lot, then 15 shortfall.
+    let a = b.apply(&ret("s1", 18, 0, true), cx("r", 4)).unwrap();
     assert_eq!(remaining(&b), vec![("s1:0", 0), ("s3:0", 0), ("a:0", 0)]);
     assert_eq!((a.shortfall_added, a.shortfall_settled), (15, 0));
     assert_eq!(b.balance(day(4)), bal(0, 0, 15));
