@@ -16,6 +16,13 @@
 //!   `source_op == sale_op_id`, oldest first, whatever their state), then from the other
 //!   unexpired lots — available ones FIFO, then pending ones FIFO — and the rest becomes
 //!   shortfall. One movement `−points`.
+//! - **Return**: the restored spent points are credited first (settling the shortfall, the
+//!   rest a `return_restore` lot available at the event time, expiring `expiry_months` from
+//!   it, with `source_op` = the sale, as the store links it to the sale), then the earned
+//!   points are taken back; lifetime spend drops by `spend_returned`, lifetime purchases by
+//!   one when `fully_returned`.
+//! - **Sale** counters: `lifetime_spend += after_discounts`, `lifetime_purchases += 1`,
+//!   `stamps = stamps_after`, `birthday_bonus_year` if given, `referral_pending = false`.
 //! - **Expiry** is not a fact: [`AccountBook::expire`] zeroes lots past `expires_at`.
 //!
 //! Lot ids are `"{op_id}:{n}"` (n = 0, 1, ... per op and book) and "oldest lot" is the
@@ -30,9 +37,9 @@ use crate::quote::EarnKind;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
 use thiserror::Error;
 
+mod query;
 mod validate;
 
 /// The largest points value a single fact field may carry (10^15).
@@ -225,7 +232,7 @@ fn fifo_cmp(lots: &[BookLot], a: usize, b: usize) -> Ordering {
     exp.then(x.earned_at.cmp(&y.earned_at)).then(a.cmp(&b))
 }
 
-fn sum(it: impl Iterator<Item = Points>) -> Points {
+pub(crate) fn sum(it: impl Iterator<Item = Points>) -> Points {
     it.fold(0, |a: Points, p| a.saturating_add(p))
 }
 
@@ -459,69 +466,6 @@ impl AccountBook {
             points: -points,
             lot_id: None,
         });
-    }
-
-    /// Available, pending and shortfall at `now`.
-    pub fn balance(&self, now: DateTime<Utc>) -> BookBalance {
-        BookBalance {
-            available: sum(self
-                .lots
-                .iter()
-                .filter(|l| l.is_available(now))
-                .map(|l| l.remaining)),
-            pending: sum(self
-                .lots
-                .iter()
-                .filter(|l| l.is_pending(now))
-                .map(|l| l.remaining)),
-            shortfall: self.shortfall,
-        }
-    }
-
-    /// Zeroes every lot expired at `now` (`expires_at <= now`) that still has points: one
-    /// `expire` movement (`−remaining`, with the lot id) per lot. Idempotent.
-    pub fn expire_movements(&mut self, now: DateTime<Utc>) -> Vec<Movement> {
-        let mut out = Vec::new();
-        for l in self.lots.iter_mut() {
-            if l.remaining > 0 && l.expired(now) {
-                out.push(Movement {
-                    kind: "expire".to_string(),
-                    points: -l.remaining,
-                    lot_id: Some(l.id.clone()),
-                });
-                l.remaining = 0;
-            }
-        }
-        out
-    }
-
-    /// Like [`Self::expire_movements`], returning the total points expired.
-    pub fn expire(&mut self, now: DateTime<Utc>) -> Points {
-        sum(self.expire_movements(now).iter().map(|m| -m.points))
-    }
-
-    /// What expires when: each future expiry instant (`> now`) with the remaining points of
-    /// the lots expiring then (pending lots included), ascending.
-    pub fn expiry_schedule(&self, now: DateTime<Utc>) -> Vec<(DateTime<Utc>, Points)> {
-        let mut by_time: BTreeMap<DateTime<Utc>, Points> = BTreeMap::new();
-        for l in self.lots.iter().filter(|l| l.remaining > 0) {
-            if let Some(e) = l.expires_at.filter(|e| *e > now) {
-                let slot = by_time.entry(e).or_insert(0);
-                *slot = slot.saturating_add(l.remaining);
-            }
-        }
-        by_time.into_iter().collect()
-    }
-
-    /// `Σ remaining − shortfall`: equals the sum of every movement ever applied.
-    pub fn total_signed(&self) -> Points {
-        sum(self.lots.iter().map(|l| l.remaining)).saturating_sub(self.shortfall)
-    }
-
-    /// Drops lots with nothing left (storage housekeeping between facts; balances,
-    /// FIFO order and later results are unchanged).
-    pub fn prune_empty(&mut self) {
-        self.lots.retain(|l| l.remaining > 0);
     }
 }
 

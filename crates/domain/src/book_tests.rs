@@ -250,6 +250,7 @@ fn return_of_spent_earnings_takes_other_lots_available_then_pending_then_shortfa
     b.apply(&sale(25, &[], 0, None), cx("s2", 1)).unwrap(); // spends s1's lot down to 5
     b.apply(&sale(0, &[6], 14, None), cx("s3", 2)).unwrap(); // pending
     b.apply(&adjust(4, Some(12)), cx("a", 3)).unwrap(); // available
+
     // Own 5, then the available adjustment 4, then 3 of the pending lot.
     let a = b.apply(&ret("s1", 12, 0, false), cx("r1", 4)).unwrap();
     assert_eq!(remaining(&b), vec![("s1:0", 0), ("s3:0", 3), ("a:0", 0)]);
