@@ -1,18 +1,37 @@
 //! `loyalty-bench store --members N`: builds (or reuses) a realistic till database, then
 //! measures the store API against raw SQLite side by side. See `cli::USAGE`.
-#![allow(dead_code)]
+
 mod cli;
 mod generate;
+mod measure;
+mod pipeline;
+mod report;
 mod stats;
 
+#[cfg(test)]
+mod tests;
+
+use cli::Command;
+
 fn main() {
-    let cmd = cli::parse(std::env::args().skip(1)).unwrap();
-    if let cli::Command::Store(a) = cmd {
-        let g = generate::ensure(&a.db_path(), a.members, a.regenerate).unwrap();
-        eprintln!("{g:?}");
-        let s = loyalty_store::Store::open(&g.path, generate::store_options()).unwrap();
-        let t = std::time::Instant::now();
-        let bad = s.check_invariants().unwrap();
-        eprintln!("invariants: {} bad in {:?}", bad.len(), t.elapsed());
+    let result = match cli::parse(std::env::args().skip(1)) {
+        Err(e) => Err(format!("{e}\n\n{}", cli::USAGE)),
+        Ok(Command::Help) => {
+            println!("{}", cli::USAGE);
+            Ok(())
+        }
+        Ok(Command::Store(args)) => pipeline::run_store(&args).map(|r| {
+            println!("{}", r.table());
+            println!("{}", r.json());
+        }),
+        Ok(Command::StoreMeasure { db, args }) => measure::run(&db, &args, true).and_then(|m| {
+            let line = serde_json::to_string(&m).map_err(|e| e.to_string())?;
+            println!("{}{line}", pipeline::MEASUREMENT_PREFIX);
+            Ok(())
+        }),
+    };
+    if let Err(e) = result {
+        eprintln!("loyalty-bench: {e}");
+        std::process::exit(1);
     }
 }

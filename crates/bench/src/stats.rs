@@ -18,7 +18,8 @@ impl Samples {
     }
 
     pub fn push(&mut self, d: Duration) {
-        self.ns.push(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+        self.ns
+            .push(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
     }
 
     /// Summary in microseconds.

@@ -32,7 +32,15 @@ const CATEGORIES: &[&str] = &[
     "snacks",
     "frozen",
 ];
-const CHANNELS: &[&str] = &["sms", "sms", "sms", "messenger", "messenger", "email", "none"];
+const CHANNELS: &[&str] = &[
+    "sms",
+    "sms",
+    "sms",
+    "messenger",
+    "messenger",
+    "email",
+    "none",
+];
 
 /// The last ids handed out (rows are written with explicit ids, in increasing order).
 #[derive(Debug, Default, Clone, Copy)]
@@ -96,7 +104,11 @@ impl Sim {
         } else {
             at + HOLD
         };
-        let sale_id = rows.sales.last().map(|s| s.id).filter(|_| kind != "welcome");
+        let sale_id = rows
+            .sales
+            .last()
+            .map(|s| s.id)
+            .filter(|_| kind != "welcome");
         rows.lots.push(LotRow {
             id: self.ids.lot,
             account_id,
@@ -132,7 +144,8 @@ impl Sim {
         let id = i64::try_from(serial).map_err(|e| e.to_string())?;
         let span = (self.now - self.start).max(DAY);
         let slot = span / i64::try_from(self.members).unwrap_or(i64::MAX).max(1);
-        let enrolled = self.start + (span as i128 * (id - 1) as i128 / self.members as i128) as i64
+        let enrolled = self.start
+            + (span as i128 * (id - 1) as i128 / self.members as i128) as i64
             + self.rng.i64(0..slot.max(1));
         let enrolled = enrolled.min(self.now - 1);
         let uid = self.op(enrolled);
@@ -445,7 +458,12 @@ impl Sim {
             }
             rows.ledger.push(LedgerRow {
                 account_id: account,
-                op_id: uuid_at(at, (at as u128).to_le_bytes()[..10].try_into().unwrap_or([7; 10])),
+                op_id: uuid_at(
+                    at,
+                    (at as u128).to_le_bytes()[..10]
+                        .try_into()
+                        .unwrap_or([7; 10]),
+                ),
                 kind: "expire",
                 points: -l.remaining,
                 lot_id: Some(l.id),

@@ -48,8 +48,6 @@ pub struct Generated {
     pub generate_s: f64,
     pub reused: bool,
     pub rows: u64,
-    /// The "now" of the generated history (unix ms); measurements run at this time.
-    pub now_ms: i64,
     pub db_mib: f64,
     /// RSS of this process right after generation (0 when reused).
     pub rss_after_mib: f64,
@@ -97,7 +95,6 @@ fn reusable(path: &Path, members: u64) -> Option<Generated> {
         generate_s: meta(conn, "generate_s")?.parse().ok()?,
         reused: true,
         rows: meta(conn, "rows")?.parse().ok()?,
-        now_ms: meta(conn, "now_ms")?.parse().ok()?,
         db_mib: file_mib(path),
         rss_after_mib: 0.0,
         peak_rss_mib: 0.0,
@@ -158,7 +155,10 @@ fn generate(path: &Path, members: u64) -> Result<Generated, String> {
          PRAGMA threads=2; PRAGMA locking_mode=EXCLUSIVE;"
     ))
     .map_err(err)?;
-    eprintln!("generate: {members} members into {} (journal {mode} while loading)", path.display());
+    eprintln!(
+        "generate: {members} members into {} (journal {mode} while loading)",
+        path.display()
+    );
     let (rows, ids) = load(&mut conn, members, now_ms, started, &schema)?;
     let secs = started.elapsed().as_secs_f64();
     conn.execute(
@@ -185,7 +185,6 @@ fn generate(path: &Path, members: u64) -> Result<Generated, String> {
         generate_s: secs,
         reused: false,
         rows,
-        now_ms,
         db_mib: file_mib(path),
         rss_after_mib: rss_mib(),
         peak_rss_mib: peak_rss_mib(),
@@ -208,11 +207,14 @@ fn load(
         let mut st = tx
             .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
             .map_err(err)?;
-        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(err)?;
+        let rows = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(err)?;
         rows.collect::<rusqlite::Result<_>>().map_err(err)?
     };
     for (name, _) in &indexes {
-        tx.execute_batch(&format!("DROP INDEX \"{name}\"")).map_err(err)?;
+        tx.execute_batch(&format!("DROP INDEX \"{name}\""))
+            .map_err(err)?;
     }
     tx.execute_batch(
         "CREATE TABLE IF NOT EXISTS bench_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -263,7 +265,15 @@ fn load(
         }
     }
     let rows = w.rows;
-    eprintln!("{:?}", w.per_table);
+    let per_table: Vec<String> = w
+        .per_table
+        .iter()
+        .map(|(t, s)| format!("{t} {s:.1}"))
+        .collect();
+    eprintln!(
+        "generate: seconds writing each table: {}",
+        per_table.join(", ")
+    );
     drop(w);
     eprintln!(
         "generate: loaded in {:.1} s, {write_s:.1} s of it writing (the rest waiting for the simulation)",
@@ -276,10 +286,8 @@ fn load(
         return Err(format!("generated {done} of {members} members"));
     }
     let t = Instant::now();
-    for (name, sql) in &indexes {
-        let t = Instant::now();
+    for (_, sql) in &indexes {
         tx.execute_batch(sql).map_err(err)?;
-        eprintln!("index {name}: {:.2}", t.elapsed().as_secs_f64());
     }
     eprintln!(
         "generate: {} secondary indexes rebuilt in {:.1} s",

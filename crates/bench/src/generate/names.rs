@@ -153,13 +153,7 @@ pub fn phone_human(e164: &str) -> String {
     if d.len() != 10 {
         return e164.to_string();
     }
-    format!(
-        "8 {} {}-{}-{}",
-        &d[0..3],
-        &d[3..6],
-        &d[6..8],
-        &d[8..10]
-    )
+    format!("8 {} {}-{}-{}", &d[0..3], &d[3..6], &d[6..8], &d[8..10])
 }
 
 /// Age group of a birth year at `year`.

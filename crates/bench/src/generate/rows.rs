@@ -122,14 +122,3 @@ pub struct MemberRows {
     pub ledger: Vec<LedgerRow>,
     pub ret: Option<ReturnRow>,
 }
-
-impl MemberRows {
-    /// Rows this member adds (for the progress line).
-    pub fn row_count(&self) -> usize {
-        2 + self.cards.len()
-            + self.sales.iter().map(|s| 1 + s.lines.len()).sum::<usize>()
-            + self.lots.len()
-            + self.ledger.len()
-            + self.ret.as_ref().map_or(0, |r| 1 + r.lines.len())
-    }
-}

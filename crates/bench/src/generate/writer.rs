@@ -16,6 +16,7 @@ pub struct Writer<'c> {
     /// Last ledger id written.
     pub ledger_id: i64,
     pub rows: u64,
+    /// Seconds spent inserting into each table.
     pub per_table: std::collections::BTreeMap<String, f64>,
 }
 
@@ -88,10 +89,16 @@ impl<'c> Writer<'c> {
             batch,
             |b, m| {
                 let c = &m.customer;
-                b.v(c.id)?.v(&c.uid)?.v(&c.name)?.v(&c.name_norm)?.v(&c.phone)?;
+                b.v(c.id)?
+                    .v(&c.uid)?
+                    .v(&c.name)?
+                    .v(&c.name_norm)?
+                    .v(&c.phone)?;
                 b.v(&c.email)?.v(&c.birthday)?.v(c.gender)?.v(c.age_group)?;
                 b.v(STORE_ID)?.v(c.channel)?.v(c.consent)?;
-                b.v(c.consent.then_some(c.enrolled_at))?.v(c.tags)?.v(c.referrer_id)?;
+                b.v(c.consent.then_some(c.enrolled_at))?
+                    .v(c.tags)?
+                    .v(c.referrer_id)?;
                 b.v(c.enrolled_at)?.v(STORE_ID)?.v(TILL_ID)?.v(&c.uid)?;
                 Ok(())
             },
@@ -104,7 +111,9 @@ impl<'c> Writer<'c> {
             |b, m| {
                 let (c, a) = (&m.customer, &m.account);
                 b.v(c.id)?.v(c.id)?.v(a.shortfall)?.v(a.lifetime_spend)?;
-                b.v(a.lifetime_purchases)?.v(a.stamps)?.v(a.referral_pending)?;
+                b.v(a.lifetime_purchases)?
+                    .v(a.stamps)?
+                    .v(a.referral_pending)?;
                 b.v(c.enrolled_at)?;
                 Ok(())
             },
@@ -125,7 +134,10 @@ impl<'c> Writer<'c> {
                 } else {
                     "active"
                 })?;
-                b.v(&k.replaced_by)?.v(k.issued_at)?.v(k.blocked_at)?.v(&k.op_id)?;
+                b.v(&k.replaced_by)?
+                    .v(k.issued_at)?
+                    .v(k.blocked_at)?
+                    .v(&k.op_id)?;
                 Ok(())
             },
         )?;
@@ -141,11 +153,23 @@ impl<'c> Writer<'c> {
             20,
             &sales,
             |b, (account, s)| {
-                b.v(s.id)?.v(&s.receipt)?.v(&s.op_id)?.v(account)?.v(&s.card)?;
+                b.v(s.id)?
+                    .v(&s.receipt)?
+                    .v(&s.op_id)?
+                    .v(account)?
+                    .v(&s.card)?;
                 b.v(s.sold_at)?.v(1)?.v(s.subtotal)?.v(s.discount_total)?;
-                b.v(s.after_discounts)?.v(s.points_spent)?.v(s.points_spent * 100)?;
-                b.v(s.to_pay)?.v(s.earned)?.v(s.referrer_points)?.v(s.returned_amount)?;
-                b.v(s.returned_spend)?.v(s.earned_taken)?.v(s.spent_restored)?.v(&s.quote)?;
+                b.v(s.after_discounts)?
+                    .v(s.points_spent)?
+                    .v(s.points_spent * 100)?;
+                b.v(s.to_pay)?
+                    .v(s.earned)?
+                    .v(s.referrer_points)?
+                    .v(s.returned_amount)?;
+                b.v(s.returned_spend)?
+                    .v(s.earned_taken)?
+                    .v(s.spent_restored)?
+                    .v(&s.quote)?;
                 Ok(())
             },
         )?;
@@ -163,7 +187,12 @@ impl<'c> Writer<'c> {
             7,
             &lines,
             |b, (sale, no, l)| {
-                b.v(sale)?.v(no)?.v(&l.sku)?.v(l.category)?.v(l.qty)?.v(l.amount)?;
+                b.v(sale)?
+                    .v(no)?
+                    .v(&l.sku)?
+                    .v(l.category)?
+                    .v(l.qty)?
+                    .v(l.amount)?;
                 b.v(l.returned_qty)?;
                 Ok(())
             },
@@ -175,8 +204,15 @@ impl<'c> Writer<'c> {
             11,
             &lots,
             |b, l| {
-                b.v(l.id)?.v(l.account_id)?.v(l.kind)?.v(l.earned_at)?.v(l.available_at)?;
-                b.v(l.expires_at)?.v(l.original)?.v(l.remaining)?.v(l.expired)?;
+                b.v(l.id)?
+                    .v(l.account_id)?
+                    .v(l.kind)?
+                    .v(l.earned_at)?
+                    .v(l.available_at)?;
+                b.v(l.expires_at)?
+                    .v(l.original)?
+                    .v(l.remaining)?
+                    .v(l.expired)?;
                 b.v(l.sale_id)?.v(&l.op_id)?;
                 Ok(())
             },
@@ -194,7 +230,11 @@ impl<'c> Writer<'c> {
             9,
             &ledger,
             |b, (id, e)| {
-                b.v(id)?.v(e.account_id)?.v(&e.op_id)?.v(e.kind)?.v(e.points)?;
+                b.v(id)?
+                    .v(e.account_id)?
+                    .v(&e.op_id)?
+                    .v(e.kind)?
+                    .v(e.points)?;
                 b.v(e.lot_id)?.v(e.sale_id)?.v(&e.reason)?.v(e.at)?;
                 Ok(())
             },
@@ -206,8 +246,15 @@ impl<'c> Writer<'c> {
             9,
             &rets,
             |b, r| {
-                b.v(r.id)?.v(&r.op_id)?.v(r.sale_id)?.v(r.returned_at)?.v(r.amount)?;
-                b.v(r.refund)?.v(r.earned_taken)?.v(r.shortfall)?.v(r.spent_restored)?;
+                b.v(r.id)?
+                    .v(&r.op_id)?
+                    .v(r.sale_id)?
+                    .v(r.returned_at)?
+                    .v(r.amount)?;
+                b.v(r.refund)?
+                    .v(r.earned_taken)?
+                    .v(r.shortfall)?
+                    .v(r.spent_restored)?;
                 Ok(())
             },
         )?;
