@@ -2,7 +2,7 @@
 //! (every account, paged by account uid).
 
 use chrono::{DateTime, Utc};
-use loyalty_domain::{AccountBook, Points, ProgramConfig, Profile};
+use loyalty_domain::{AccountBook, Points, Profile, ProgramConfig};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

@@ -21,9 +21,7 @@ pub use changes::{
 };
 pub use error::ApiError;
 pub use events::{Conflict, EventEnvelope, ShortfallNote, UploadRequest, UploadResponse};
-pub use reservations::{
-    ReservationRequest, ReservationResponse, ReservationStatus, VoidResponse,
-};
+pub use reservations::{ReservationRequest, ReservationResponse, ReservationStatus, VoidResponse};
 
 /// Version of this protocol. The server reports it on `/api/v1/health`; a till refuses to
 /// talk to a server with a different major protocol.

@@ -14,7 +14,13 @@ fn upload_request_rejects_unknown_fields() {
     let bad = r#"{"till_id":"t","events":[],"extra":1}"#;
     assert!(serde_json::from_str::<UploadRequest>(bad).is_err());
     let ok = r#"{"till_id":"t","events":[]}"#;
-    assert_eq!(serde_json::from_str::<UploadRequest>(ok).unwrap().events.len(), 0);
+    assert_eq!(
+        serde_json::from_str::<UploadRequest>(ok)
+            .unwrap()
+            .events
+            .len(),
+        0
+    );
 }
 
 #[test]

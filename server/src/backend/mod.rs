@@ -1,0 +1,149 @@
+//! Storage behind one trait, [`Backend`], with a SQLite implementation ([`sqlite`]) and,
+//! later, a PostgreSQL one with the same tables and the same SQL shapes.
+//!
+//! Every mutating method runs in ONE database transaction. `ingest` applies a till's
+//! batch in `seq` order from `last_seq + 1`, exactly once: a duplicate (same op id and
+//! content hash at the same seq) is a no-op, other content at a used seq or a reused op id
+//! is a conflict, a gap stops the batch. Each applied event takes the next global `gseq`
+//! from the `counters` row, which also serialises appliers so gseq order = commit order.
+
+mod error;
+pub mod hash;
+pub mod sqlite;
+
+pub use error::BackendError;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use loyalty_wire::{
+    ChangesResponse, EventEnvelope, ReservationRequest, ReservationResponse, SnapshotPage,
+    UploadResponse, VoidResponse,
+};
+use std::sync::Arc;
+use std::time::Duration;
+use uuid::Uuid;
+
+pub type Result<T, E = BackendError> = std::result::Result<T, E>;
+
+/// A registered till (never its token: only the token's SHA-256 is stored).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TillRecord {
+    pub id: String,
+    pub store_id: String,
+    pub store_name: String,
+    pub revoked: bool,
+    pub created_at: DateTime<Utc>,
+    /// Highest settled `seq` of this till.
+    pub last_seq: i64,
+}
+
+/// One applied migration (for `loyalty-server migrate`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MigrationStatus {
+    pub version: i64,
+    pub name: String,
+    /// Applied by this call (false: it already was).
+    pub newly_applied: bool,
+}
+
+/// The server's storage. Implementations are cheap to share (`Arc<dyn Backend>`).
+#[async_trait]
+pub trait Backend: Send + Sync + 'static {
+    /// "sqlite" | "postgres".
+    fn kind(&self) -> &'static str;
+
+    /// Applies pending migrations (checksummed, in order); lists them all.
+    async fn migrate(&self) -> Result<Vec<MigrationStatus>>;
+
+    /// The database answers (for `/api/v1/health`).
+    async fn ping(&self) -> Result<()>;
+
+    /// Registers a new till of `store_name` (the store is created on first use).
+    async fn register_till(
+        &self,
+        store_name: &str,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<TillRecord>;
+
+    async fn list_tills(&self) -> Result<Vec<TillRecord>>;
+
+    /// Revokes a till: its token stops working. `TillNotFound` when unknown.
+    async fn revoke_till(&self, till_id: &str, now: DateTime<Utc>) -> Result<TillRecord>;
+
+    /// The till owning this token hash, revoked or not (the caller refuses revoked ones).
+    async fn till_by_token_hash(&self, token_hash: &str) -> Result<Option<TillRecord>>;
+
+    /// Applies a batch of the till's events (see the module doc). Applied facts get
+    /// `ctx.event_time = min(recorded_at, received_at)`.
+    async fn ingest(
+        &self,
+        till_id: &str,
+        events: Vec<EventEnvelope>,
+        received_at: DateTime<Utc>,
+    ) -> Result<UploadResponse>;
+
+    /// Accounts with `gseq > since`, ascending, at most `limit`; programs published after
+    /// `since`; the till's settled seq.
+    async fn changes_since(
+        &self,
+        since: i64,
+        limit: u32,
+        till_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<ChangesResponse>;
+
+    /// Accounts with `uid > after`, ascending, at most `limit`, with the current gseq.
+    async fn snapshot_page(
+        &self,
+        after: Option<&str>,
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> Result<SnapshotPage>;
+
+    /// Holds points of the card's account for `ttl` if what is available minus active
+    /// reservations covers them (`InsufficientPoints` otherwise). Idempotent on `op_id`.
+    async fn reserve(
+        &self,
+        till_id: &str,
+        req: ReservationRequest,
+        now: DateTime<Utc>,
+        ttl: Duration,
+    ) -> Result<ReservationResponse>;
+
+    /// Voids an active reservation of this till (again: no-op; consumed: error).
+    async fn void_reservation(
+        &self,
+        till_id: &str,
+        reservation_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<VoidResponse>;
+}
+
+/// Opens the backend for a database URL: `sqlite://PATH`, `sqlite:PATH` or a plain path
+/// (SQLite); `postgres://` / `postgresql://` are not built yet.
+pub async fn open(database_url: &str) -> Result<Arc<dyn Backend>> {
+    if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
+        return Err(BackendError::Unsupported(
+            "the PostgreSQL backend is not part of this build yet".to_string(),
+        ));
+    }
+    let path = database_url
+        .strip_prefix("sqlite://")
+        .or_else(|| database_url.strip_prefix("sqlite:"))
+        .unwrap_or(database_url);
+    if path.is_empty() {
+        return Err(BackendError::Unsupported(format!(
+            "database url {database_url:?} names no file"
+        )));
+    }
+    let backend = sqlite::SqliteBackend::open(std::path::Path::new(path)).await?;
+    Ok(Arc::new(backend))
+}
+
+/// Clamps a requested page size to `1..=MAX_PAGE` (default when absent).
+pub fn page_size(limit: Option<u32>) -> u32 {
+    limit
+        .unwrap_or(loyalty_wire::DEFAULT_PAGE)
+        .clamp(1, loyalty_wire::MAX_PAGE)
+}

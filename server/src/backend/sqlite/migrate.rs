@@ -1,0 +1,105 @@
+//! Embedded, ordered, checksummed server migrations (`migrations/server/sqlite/`).
+
+use crate::backend::hash::sha256_hex;
+use crate::backend::{BackendError, MigrationStatus, Result};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+
+/// One embedded migration.
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+/// The migrations of this build, in order. Never edit an entry once released: append one.
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "0001_init",
+    sql: include_str!("../../../../migrations/server/sqlite/0001_init.sql"),
+}];
+
+/// Checks that every applied migration is known and unchanged, then applies the missing
+/// ones, each in its own IMMEDIATE transaction.
+pub fn migrate(conn: &mut Connection, migrations: &[Migration]) -> Result<Vec<MigrationStatus>> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+            version    BIGINT PRIMARY KEY,
+            name       TEXT NOT NULL,
+            checksum   TEXT NOT NULL,
+            applied_at TEXT NOT NULL
+        )",
+    )?;
+    let applied: Vec<(i64, String, String)> = {
+        let mut st =
+            conn.prepare("SELECT version, name, checksum FROM schema_migrations ORDER BY version")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for (version, name, sum) in &applied {
+        match migrations.iter().find(|m| m.version == *version) {
+            None => return Err(BackendError::MigrationUnknown(*version)),
+            Some(m) if sha256_hex(m.sql) != *sum => {
+                return Err(BackendError::MigrationChanged {
+                    version: *version,
+                    name: name.clone(),
+                })
+            }
+            Some(_) => {}
+        }
+    }
+    let mut out = Vec::new();
+    for m in migrations {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let done: Option<i64> = tx
+            .query_row(
+                "SELECT version FROM schema_migrations WHERE version = ?1",
+                [m.version],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if done.is_none() {
+            tx.execute_batch(m.sql)?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, name, checksum, applied_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    m.version,
+                    m.name,
+                    sha256_hex(m.sql),
+                    crate::backend::hash::ts(chrono::Utc::now())
+                ],
+            )?;
+        }
+        tx.commit()?;
+        out.push(MigrationStatus {
+            version: m.version,
+            name: m.name.to_string(),
+            newly_applied: done.is_none(),
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn applies_once_and_refuses_edits_and_unknown_versions() {
+        let mut c = Connection::open_in_memory().unwrap();
+        let first = migrate(&mut c, MIGRATIONS).unwrap();
+        assert!(first.iter().all(|m| m.newly_applied));
+        let again = migrate(&mut c, MIGRATIONS).unwrap();
+        assert!(again.iter().all(|m| !m.newly_applied));
+
+        let edited = [Migration {
+            version: 1,
+            name: "0001_init",
+            sql: "-- edited",
+        }];
+        let err = migrate(&mut c, &edited).unwrap_err();
+        assert_eq!(err.code(), "DB_MIGRATION_CHANGED");
+        let err = migrate(&mut c, &[]).unwrap_err();
+        assert_eq!(err.code(), "DB_MIGRATION_UNKNOWN");
+    }
+}

@@ -1,0 +1,195 @@
+//! Reads for tills: account states changed since a gseq, and the paged full snapshot.
+
+use super::apply::load_book;
+use crate::backend::hash::ts;
+use crate::backend::{BackendError, Result};
+use chrono::{DateTime, Utc};
+use loyalty_domain::{AccountBook, Points, ProgramConfig};
+use loyalty_wire::{AccountState, CardState, ChangesResponse, CustomerState, SnapshotPage};
+use rusqlite::{params, Connection, OptionalExtension};
+
+/// Everything a till needs about one account.
+pub fn account_state(
+    c: &Connection,
+    uid: &str,
+    gseq: i64,
+    book: AccountBook,
+    now: DateTime<Utc>,
+) -> Result<AccountState> {
+    let customer: Option<(String, String, Option<String>)> = c
+        .query_row(
+            "SELECT uid, profile, referrer_uid FROM customers WHERE account_uid = ?1",
+            [uid],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let customer = customer
+        .map(|(customer_uid, profile, referrer_uid)| {
+            Ok::<_, BackendError>(CustomerState {
+                customer_uid,
+                profile: serde_json::from_str(&profile)?,
+                referrer_uid,
+            })
+        })
+        .transpose()?;
+    let mut st = c.prepare_cached(
+        "SELECT number, status, kind FROM cards WHERE account_uid = ?1 ORDER BY created_at, number",
+    )?;
+    let cards = st
+        .query_map([uid], |r| {
+            Ok(CardState {
+                number: r.get(0)?,
+                status: r.get(1)?,
+                kind: r.get(2)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(AccountState {
+        account_uid: uid.to_string(),
+        gseq,
+        customer,
+        cards,
+        book,
+        reserved: reserved(c, uid, now)?,
+    })
+}
+
+/// Points held by active, unexpired reservations of an account.
+pub fn reserved(c: &Connection, account_uid: &str, now: DateTime<Utc>) -> Result<Points> {
+    Ok(c.query_row(
+        "SELECT COALESCE(SUM(points), 0) FROM reservations
+         WHERE account_uid = ?1 AND status = 'active' AND expires_at > ?2",
+        params![account_uid, ts(now)],
+        |r| r.get(0),
+    )?)
+}
+
+fn book_of(uid: &str, json: &str) -> Result<AccountBook> {
+    serde_json::from_str(json)
+        .map_err(|e| BackendError::Corrupt(format!("book of account {uid}: {e}")))
+}
+
+fn programs(c: &Connection, since: i64) -> Result<Vec<ProgramConfig>> {
+    let mut st =
+        c.prepare("SELECT config FROM program_versions WHERE gseq > ?1 ORDER BY version")?;
+    let rows = st.query_map([since], |r| r.get::<_, String>(0))?;
+    rows.map(|r| Ok(serde_json::from_str(&r?)?)).collect()
+}
+
+pub fn changes_since(
+    c: &mut Connection,
+    since: i64,
+    limit: u32,
+    till_id: &str,
+    now: DateTime<Utc>,
+) -> Result<ChangesResponse> {
+    // One fact can change two accounts (a sale and its referrer) under one gseq: a page
+    // never splits a gseq, so it holds at least 2 rows.
+    let limit = limit.max(2) as usize;
+    let tx = c.transaction()?;
+    let mut rows: Vec<(String, i64, String)> = {
+        let mut st = tx.prepare(
+            "SELECT uid, gseq, book FROM accounts WHERE gseq > ?1 ORDER BY gseq, uid LIMIT ?2",
+        )?;
+        let rows = st.query_map(params![since, limit as i64 + 1], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let has_more = rows.len() > limit;
+    if has_more {
+        let cut = rows[limit].1;
+        rows.truncate(limit);
+        while rows.len() > 1 && rows.last().map(|r| r.1) == Some(cut) {
+            rows.pop();
+        }
+    }
+    let next = rows.last().map(|r| r.1).unwrap_or(since);
+    let mut accounts = Vec::with_capacity(rows.len());
+    for (uid, gseq, json) in rows {
+        let book = book_of(&uid, &json)?;
+        accounts.push(account_state(&tx, &uid, gseq, book, now)?);
+    }
+    let included_upto_seq: i64 = tx
+        .query_row(
+            "SELECT last_seq FROM till_cursors WHERE till_id = ?1",
+            [till_id],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(0);
+    let programs = programs(&tx, since)?;
+    tx.commit()?;
+    Ok(ChangesResponse {
+        accounts,
+        programs,
+        next,
+        has_more,
+        server_time: now,
+        included_upto_seq,
+    })
+}
+
+pub fn snapshot_page(
+    c: &mut Connection,
+    after: Option<&str>,
+    limit: u32,
+    now: DateTime<Utc>,
+) -> Result<SnapshotPage> {
+    let limit = limit.max(1) as usize;
+    let tx = c.transaction()?;
+    let cursor: i64 = tx.query_row("SELECT value FROM counters WHERE name = 'gseq'", [], |r| {
+        r.get(0)
+    })?;
+    let total: i64 = tx.query_row("SELECT COUNT(*) FROM accounts", [], |r| r.get(0))?;
+    let mut rows: Vec<(String, i64, String)> = {
+        let mut st = tx
+            .prepare("SELECT uid, gseq, book FROM accounts WHERE uid > ?1 ORDER BY uid LIMIT ?2")?;
+        let rows = st.query_map(params![after.unwrap_or(""), limit as i64 + 1], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let next_after = if more {
+        rows.last().map(|r| r.0.clone())
+    } else {
+        None
+    };
+    let mut accounts = Vec::with_capacity(rows.len());
+    for (uid, gseq, json) in rows {
+        let book = book_of(&uid, &json)?;
+        accounts.push(account_state(&tx, &uid, gseq, book, now)?);
+    }
+    let programs = programs(&tx, 0)?;
+    tx.commit()?;
+    Ok(SnapshotPage {
+        accounts,
+        next_after,
+        cursor,
+        total,
+        programs,
+        server_time: now,
+    })
+}
+
+/// The book of the account behind a card, with the card's status.
+pub fn book_by_card(c: &Connection, card: &str) -> Result<Option<(String, AccountBook)>> {
+    let row: Option<(String, String)> = c
+        .query_row(
+            "SELECT account_uid, status FROM cards WHERE number = ?1",
+            [card],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((account_uid, status)) = row else {
+        return Ok(None);
+    };
+    if status != "active" {
+        return Err(BackendError::CardBlocked(card.to_string()));
+    }
+    let book = load_book(c, &account_uid)?
+        .ok_or_else(|| BackendError::Corrupt(format!("card {card} has no account")))?;
+    Ok(Some((account_uid, book)))
+}

@@ -1,0 +1,115 @@
+//! Stores and tills: registration, listing, revocation, token lookup.
+
+use crate::backend::hash::{parse_ts, ts};
+use crate::backend::{BackendError, Result, TillRecord};
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+use uuid::Uuid;
+
+const SELECT_TILL: &str = "SELECT t.id, t.store_id, s.name, t.revoked, t.created_at,
+        COALESCE(c.last_seq, 0)
+    FROM tills t
+    JOIN stores s ON s.id = t.store_id
+    LEFT JOIN till_cursors c ON c.till_id = t.id";
+
+/// Raw columns of a till row (times parsed afterwards, outside rusqlite's closure).
+type RawTill = (String, String, String, bool, String, i64);
+
+fn raw(r: &Row<'_>) -> rusqlite::Result<RawTill> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+    ))
+}
+
+fn record(raw: RawTill) -> Result<TillRecord> {
+    let (id, store_id, store_name, revoked, created_at, last_seq) = raw;
+    Ok(TillRecord {
+        id,
+        store_id,
+        store_name,
+        revoked,
+        created_at: parse_ts(&created_at)?,
+        last_seq,
+    })
+}
+
+fn by_id(c: &Connection, id: &str) -> Result<Option<TillRecord>> {
+    let sql = format!("{SELECT_TILL} WHERE t.id = ?1");
+    c.query_row(&sql, [id], raw)
+        .optional()?
+        .map(record)
+        .transpose()
+}
+
+pub fn register(
+    c: &mut Connection,
+    store_name: &str,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<TillRecord> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let store_id: Option<String> = tx
+        .query_row("SELECT id FROM stores WHERE name = ?1", [store_name], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    let store_id = match store_id {
+        Some(id) => id,
+        None => {
+            let id = Uuid::now_v7().to_string();
+            tx.execute(
+                "INSERT INTO stores (id, name, created_at) VALUES (?1, ?2, ?3)",
+                params![id, store_name, ts(now)],
+            )?;
+            id
+        }
+    };
+    let till_id = Uuid::now_v7().to_string();
+    tx.execute(
+        "INSERT INTO tills (id, store_id, token_hash, revoked, created_at)
+         VALUES (?1, ?2, ?3, FALSE, ?4)",
+        params![till_id, store_id, token_hash, ts(now)],
+    )?;
+    tx.execute(
+        "INSERT INTO till_cursors (till_id, last_seq) VALUES (?1, 0)",
+        [&till_id],
+    )?;
+    let rec = by_id(&tx, &till_id)?
+        .ok_or_else(|| BackendError::Db("registered till vanished".to_string()))?;
+    tx.commit()?;
+    Ok(rec)
+}
+
+pub fn list(c: &mut Connection) -> Result<Vec<TillRecord>> {
+    let sql = format!("{SELECT_TILL} ORDER BY s.name, t.created_at, t.id");
+    let mut st = c.prepare(&sql)?;
+    let rows = st.query_map([], raw)?;
+    rows.map(|r| record(r?)).collect()
+}
+
+pub fn revoke(c: &mut Connection, till_id: &str, now: DateTime<Utc>) -> Result<TillRecord> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let n = tx.execute(
+        "UPDATE tills SET revoked = TRUE, revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1",
+        params![till_id, ts(now)],
+    )?;
+    if n == 0 {
+        return Err(BackendError::TillNotFound(till_id.to_string()));
+    }
+    let rec = by_id(&tx, till_id)?.ok_or_else(|| BackendError::TillNotFound(till_id.into()))?;
+    tx.commit()?;
+    Ok(rec)
+}
+
+pub fn by_token_hash(c: &mut Connection, token_hash: &str) -> Result<Option<TillRecord>> {
+    let sql = format!("{SELECT_TILL} WHERE t.token_hash = ?1");
+    c.query_row(&sql, [token_hash], raw)
+        .optional()?
+        .map(record)
+        .transpose()
+}

@@ -1,0 +1,155 @@
+//! The command line: `serve`, `till add|list|revoke`, `migrate`.
+
+use crate::backend::{self, Backend, BackendError};
+use crate::config::{Config, ConfigError};
+use crate::http::{self, ServeError};
+use crate::token;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Parser, Debug)]
+#[command(name = "loyalty-server", version, about = "Central loyalty server")]
+pub struct Cli {
+    /// TOML configuration file (also `LOYALTY_CONFIG`).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the API (the default): creates ./server-data/server.db on first start.
+    Serve,
+    /// Manage tills.
+    #[command(subcommand)]
+    Till(TillCommand),
+    /// Apply pending database migrations and list them.
+    Migrate,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TillCommand {
+    /// Register a till: prints its id and its device token (shown once).
+    Add {
+        #[arg(long)]
+        store: String,
+    },
+    /// List tills.
+    List,
+    /// Revoke a till's token.
+    Revoke { id: String },
+}
+
+/// Any failure of a command.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+    #[error(transparent)]
+    Serve(#[from] ServeError),
+    #[error("cannot generate a token: {0}")]
+    Random(String),
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl CliError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            CliError::Config(e) => e.code(),
+            CliError::Backend(e) => e.code(),
+            CliError::Serve(e) => e.code(),
+            CliError::Random(_) => "RANDOM",
+            CliError::Usage(_) => "USAGE",
+        }
+    }
+}
+
+async fn open_migrated(config: &Config) -> Result<Arc<dyn Backend>, CliError> {
+    let backend = backend::open(&config.effective_database_url()).await?;
+    for m in backend.migrate().await? {
+        if m.newly_applied {
+            tracing::info!(version = m.version, name = %m.name, "migration applied");
+        }
+    }
+    Ok(backend)
+}
+
+/// Runs a parsed command line with a loaded configuration.
+pub async fn run(cli: Cli, config: Config) -> Result<(), CliError> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config).await,
+        Command::Migrate => {
+            let backend = backend::open(&config.effective_database_url()).await?;
+            for m in backend.migrate().await? {
+                let state = if m.newly_applied {
+                    "applied now"
+                } else {
+                    "already applied"
+                };
+                println!("{:04} {} ({state})", m.version, m.name);
+            }
+            Ok(())
+        }
+        Command::Till(TillCommand::Add { store }) => {
+            let store = store.trim();
+            if store.is_empty() {
+                return Err(CliError::Usage("--store must not be empty".into()));
+            }
+            let backend = open_migrated(&config).await?;
+            let token = token::generate().map_err(|e| CliError::Random(e.to_string()))?;
+            let till = backend
+                .register_till(store, &token::hash_token(&token), chrono::Utc::now())
+                .await?;
+            println!("till_id: {}", till.id);
+            println!("store:   {} ({})", till.store_name, till.store_id);
+            println!("token:   {token}");
+            println!("(the token is shown only this once: configure it on the till now)");
+            Ok(())
+        }
+        Command::Till(TillCommand::List) => {
+            let backend = open_migrated(&config).await?;
+            for t in backend.list_tills().await? {
+                let state = if t.revoked { "revoked" } else { "active" };
+                println!(
+                    "{}\t{}\t{state}\tlast_seq={}\tcreated={}",
+                    t.id,
+                    t.store_name,
+                    t.last_seq,
+                    t.created_at.to_rfc3339()
+                );
+            }
+            Ok(())
+        }
+        Command::Till(TillCommand::Revoke { id }) => {
+            let backend = open_migrated(&config).await?;
+            let t = backend.revoke_till(&id, chrono::Utc::now()).await?;
+            println!("revoked till {} of store {}", t.id, t.store_name);
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: Config) -> Result<(), CliError> {
+    let backend = open_migrated(&config).await?;
+    tracing::info!(
+        backend = backend.kind(),
+        database = %config.effective_database_url(),
+        "database ready"
+    );
+    let server = http::start(config, backend).await?;
+    let handle = server.handle();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            tracing::info!("shutting down");
+            handle.graceful_shutdown(Some(Duration::from_secs(10)));
+        }
+    });
+    server.wait().await?;
+    Ok(())
+}

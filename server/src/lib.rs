@@ -1,0 +1,10 @@
+//! The central loyalty server: accepts till facts, applies them exactly once to the
+//! per-account books, serves account changes and snapshots, reserves points online.
+//! See `docs/design/sync.md`.
+
+pub mod backend;
+pub mod cli;
+pub mod config;
+pub mod http;
+pub mod logging;
+pub mod token;
