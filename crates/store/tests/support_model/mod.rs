@@ -240,16 +240,20 @@ fn code(r: &Result<Res, StoreError>) -> Option<&'static str> {
     r.as_ref().err().map(StoreError::code)
 }
 
+/// The till of the model tests.
+pub fn options() -> StoreOptions {
+    StoreOptions {
+        till_id: "T01".into(),
+        store_id: "S1".into(),
+        default_region: "RU".into(),
+        qr_seed: [3; 32],
+    }
+}
+
 impl Harness {
     fn new() -> Harness {
         let dir = tempfile::tempdir().expect("tempdir");
-        let opts = StoreOptions {
-            till_id: "T01".into(),
-            store_id: "S1".into(),
-            default_region: "RU".into(),
-            qr_seed: [3; 32],
-        };
-        let mut store = Store::open(dir.path().join("till.db"), opts).expect("open");
+        let mut store = Store::open(dir.path().join("till.db"), options()).expect("open");
         let prog = program();
         store.set_program(&prog, t0()).expect("set_program");
         assert_eq!(store.program_at(t0()), &prog, "our program is in force");
