@@ -1,0 +1,199 @@
+//! A real server on 127.0.0.1:0 with a temporary data dir, a till, and fact builders.
+#![allow(dead_code)]
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use loyalty_domain::{BasketLine, EarnItem, EarnKind, Fact, Profile};
+use loyalty_server::backend::{self, Backend};
+use loyalty_server::config::Config;
+use loyalty_server::http::{self, RunningServer};
+use loyalty_server::token;
+use loyalty_wire::{EventEnvelope, UploadRequest};
+use serde_json::Value;
+use std::sync::Arc;
+use uuid::Uuid;
+
+pub struct TestServer {
+    pub base: String,
+    pub backend: Arc<dyn Backend>,
+    pub client: reqwest::Client,
+    server: Option<RunningServer>,
+    _dir: tempfile::TempDir,
+}
+
+pub struct Till {
+    pub id: String,
+    pub token: String,
+}
+
+pub async fn start() -> TestServer {
+    start_with(|_| {}).await
+}
+
+pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> TestServer {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().to_path_buf(),
+        ..Config::default()
+    };
+    tweak(&mut config);
+    let backend = backend::open(&config.effective_database_url())
+        .await
+        .unwrap();
+    backend.migrate().await.unwrap();
+    let server = http::start(config, backend.clone()).await.unwrap();
+    TestServer {
+        base: format!("http://{}", server.addr),
+        backend,
+        client: reqwest::Client::new(),
+        server: Some(server),
+        _dir: dir,
+    }
+}
+
+impl TestServer {
+    pub async fn till(&self, store: &str) -> Till {
+        let token = token::generate().unwrap();
+        let rec = self
+            .backend
+            .register_till(store, &token::hash_token(&token), Utc::now())
+            .await
+            .unwrap();
+        Till { id: rec.id, token }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn upload_raw(
+        &self,
+        till: &Till,
+        till_id: &str,
+        events: &[EventEnvelope],
+    ) -> reqwest::Response {
+        let body = UploadRequest {
+            till_id: till_id.to_string(),
+            events: events.to_vec(),
+        };
+        self.client
+            .post(self.url("/api/v1/events"))
+            .bearer_auth(&till.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Uploads and returns the JSON answer with `server_time` removed.
+    pub async fn upload(&self, till: &Till, events: &[EventEnvelope]) -> Value {
+        let resp = self.upload_raw(till, &till.id, events).await;
+        assert_eq!(resp.status(), 200, "upload failed");
+        let mut v: Value = resp.json().await.unwrap();
+        v.as_object_mut().unwrap().remove("server_time");
+        v
+    }
+
+    pub async fn get(&self, till: &Till, path: &str) -> (u16, Value) {
+        let resp = self
+            .client
+            .get(self.url(path))
+            .bearer_auth(&till.token)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap())
+    }
+
+    pub async fn post(&self, till: &Till, path: &str, body: &Value) -> (u16, Value) {
+        let resp = self
+            .client
+            .post(self.url(path))
+            .bearer_auth(&till.token)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap())
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(s) = self.server.take() {
+            s.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
+        }
+    }
+}
+
+/// A fixed time in the past (so `min(recorded_at, received_at)` = recorded_at).
+pub fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 3, 1, 10, 0, 0).unwrap()
+}
+
+pub fn env(seq: i64, fact: Fact) -> EventEnvelope {
+    EventEnvelope {
+        seq,
+        op_id: Uuid::now_v7(),
+        recorded_at: t0() + Duration::minutes(seq),
+        fact,
+    }
+}
+
+pub fn enrol(account: &str, card: &str, welcome: i64) -> Fact {
+    Fact::Enrol {
+        customer_uid: format!("cust-{account}"),
+        account_uid: account.to_string(),
+        card: card.to_string(),
+        profile: Profile {
+            name: format!("Customer {account}"),
+            phone: Some("+79161234567".into()),
+            ..Profile::default()
+        },
+        referrer_uid: None,
+        welcome_points: welcome,
+        expiry_months: None,
+    }
+}
+
+pub fn adjust(account: &str, points: i64) -> Fact {
+    Fact::Adjust {
+        account_uid: account.to_string(),
+        points,
+        reason: "test".into(),
+        author: "owner".into(),
+        expiry_months: None,
+    }
+}
+
+pub fn sale(account: &str, card: &str, amount: i64, spent: i64, earned: i64) -> Fact {
+    Fact::Sale {
+        receipt_no: format!("R-{}", Uuid::now_v7()),
+        card: card.to_string(),
+        account_uid: account.to_string(),
+        program_version: 1,
+        lines: vec![BasketLine {
+            sku: "CHECK".into(),
+            category: None,
+            qty: 1,
+            amount,
+        }],
+        subtotal: amount,
+        discount_total: 0,
+        after_discounts: amount,
+        points_spent: spent,
+        to_pay: amount - spent * 100,
+        earn: vec![EarnItem {
+            kind: EarnKind::Purchase,
+            reason: "5 %".into(),
+            points: earned,
+        }],
+        referrer: None,
+        hold_days: 0,
+        expiry_months: None,
+        stamps_after: 0,
+        birthday_bonus_year: None,
+        reservation_id: None,
+        offline: true,
+    }
+}
