@@ -247,3 +247,39 @@ async fn card_block_and_family_card_update_cards() {
     assert!(cards.contains(&("card-3".into(), "active".into())));
     s.stop().await;
 }
+
+#[tokio::test]
+async fn a_referees_sale_credits_the_referrer_under_the_same_gseq() {
+    let s = start().await;
+    let till = s.till("Main St").await;
+    let mut referee = enrol("acc-2", "card-2", 0);
+    if let loyalty_domain::Fact::Enrol { referrer_uid, .. } = &mut referee {
+        *referrer_uid = Some("cust-acc-1".into());
+    }
+    let mut first_sale = sale("acc-2", "card-2", 10_000, 0, 5);
+    if let loyalty_domain::Fact::Sale { referrer, .. } = &mut first_sale {
+        *referrer = Some(("acc-1".into(), 200));
+    }
+    let batch = vec![
+        env(1, enrol("acc-1", "card-1", 0)),
+        env(2, referee),
+        env(3, first_sale),
+    ];
+    let r = s.upload(&till, &batch).await;
+    assert_eq!(
+        (r["applied_upto"].as_i64(), &r["conflicts"]),
+        (Some(3), &json!([]))
+    );
+    // A page of 2 never splits the two accounts changed by gseq 3.
+    let (_, p) = s.get(&till, "/api/v1/changes?since=0&limit=2").await;
+    let accounts = p["accounts"].as_array().unwrap();
+    assert_eq!(accounts.len(), 2);
+    assert!(accounts.iter().all(|a| a["gseq"] == 3));
+    let referrer = accounts
+        .iter()
+        .find(|a| a["account_uid"] == "acc-1")
+        .unwrap();
+    assert_eq!(available(referrer), 200);
+    assert_eq!(referrer["book"]["lots"][0]["kind"], "referral_referrer");
+    s.stop().await;
+}

@@ -1,0 +1,70 @@
+//! The binary: `till add|list|revoke`, `migrate`, with only a data dir configured.
+
+use std::process::Command;
+
+fn run(dir: &std::path::Path, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_loyalty-server"))
+        .args(args)
+        .env("LOYALTY_DATA_DIR", dir)
+        .env_remove("LOYALTY_CONFIG")
+        .env_remove("LOYALTY_DATABASE_URL")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn till_lifecycle_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, err) = run(dir.path(), &["migrate"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("0001 0001_init (applied now)"), "{out}");
+    let (ok, out, _) = run(dir.path(), &["migrate"]);
+    assert!(ok && out.contains("already applied"), "{out}");
+
+    let (ok, out, err) = run(dir.path(), &["till", "add", "--store", "Main St"]);
+    assert!(ok, "{err}");
+    let field = |name: &str| {
+        out.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.trim().to_string())
+            .unwrap()
+    };
+    let (id, token) = (field("till_id:"), field("token:"));
+    assert!(token.starts_with("ltk_"));
+    assert!(dir.path().join("server.db").exists());
+    let db = std::fs::read(dir.path().join("server.db")).unwrap_or_default();
+    let wal = std::fs::read(dir.path().join("server.db-wal")).unwrap_or_default();
+    for bytes in [db, wal] {
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains(&token), "the token itself is never stored");
+    }
+
+    let (ok, out, _) = run(dir.path(), &["till", "list"]);
+    assert!(ok && out.contains(&id) && out.contains("active"), "{out}");
+    let (ok, _, _) = run(dir.path(), &["till", "revoke", &id]);
+    assert!(ok);
+    let (_, out, _) = run(dir.path(), &["till", "list"]);
+    assert!(out.contains("revoked"), "{out}");
+    let (ok, _, err) = run(dir.path(), &["till", "revoke", "nope"]);
+    assert!(!ok && err.contains("TILL_NOT_FOUND"), "{err}");
+    let (ok, _, err) = run(dir.path(), &["till", "add", "--store", "  "]);
+    assert!(!ok && err.contains("USAGE"), "{err}");
+}
+
+#[test]
+fn a_bad_config_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_loyalty-server"))
+        .args(["migrate"])
+        .env("LOYALTY_DATA_DIR", dir.path())
+        .env("LOYALTY_LISTEN", "not-an-address")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("CONFIG_ENV"));
+}
