@@ -7,8 +7,9 @@
 //! After every kill the parent reopens the file and checks: `PRAGMA integrity_check` = ok,
 //! no foreign key violations, `check_invariants()` clean; every operation the child reported
 //! is there with all its effects (sale row, lines, ledger entries, lots, outbox event);
-//! nothing is half-applied (every operation row has its effects and exactly one outbox event,
-//! every sale / return / adjustment / ledger entry / lot belongs to a recorded operation,
+//! nothing is half-applied (every operation row has its effects and exactly one outbox event
+//! (none for the local expiry sweep), every sale / return / adjustment / ledger entry / lot
+//! belongs to a recorded operation,
 //! outbox `seq` is gap-free `1..=n`); replaying the last reported op id (and a random
 //! earlier one) returns the reported result and changes nothing. Operations the child did
 //! not get to report may or may not exist, but when present they are complete.

@@ -12,8 +12,9 @@
 //! equal the model; open lots grouped by (earned, available, expires) equal the model (this
 //! pins FIFO spending and expiry); `Σ ledger = Σ lots.remaining − shortfall` per account
 //! (`check_invariants` and our own SQL) and equals the model's ledger sum; the outbox is
-//! `1..=n` with exactly one event per successful, non-replayed operation, in order; failed
-//! operations and replays leave every table byte-for-byte unchanged.
+//! `1..=n` with exactly one event per successful, non-replayed operation (none for the
+//! local expiry sweep, which is not a fact), in order; failed operations and replays leave
+//! every table byte-for-byte unchanged.
 //!
 //! `PROPTEST_CASES` overrides the default case count (64).
 

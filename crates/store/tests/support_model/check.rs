@@ -144,7 +144,7 @@ impl Harness {
             .map(|s| (s.receipt.clone(), s.returned))
             .collect();
         assert_eq!(returned, m_returned, "sales returned amounts {}", ctx());
-        // Outbox: seq 1..=n, one event per successful operation, in order.
+        // Outbox: seq 1..=n, one event per successful operation but the sweep, in order.
         let events = store.outbox_after(0, u32::MAX).expect("outbox");
         let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
         let want_seqs: Vec<i64> = (1..=i64::try_from(self.events.len()).expect("n")).collect();
