@@ -9,8 +9,9 @@ usage: loyalty-bench store --members N [--data-dir DIR] [--lookups N] [--checkou
 
   --members N     members in the generated till database (required)
   --data-dir DIR  where store-<N>.db lives (default: bench-data/ at the repo root)
-  --lookups N     measured lookups of each kind: card, phone, QR (default 20000)
-  --checkouts N   measured durable checkouts (default 300)
+  --lookups N     measured lookups of each kind: card, phone, QR
+                  (default 20000, at most 2 per member so small runs stay quick)
+  --checkouts N   measured durable checkouts (default 300, at most 1 per 10 members, min 50)
   --warmup N      unmeasured iterations before each measurement (default 500)
   --seed N        RNG seed of the measurement phase (default 42)
   --regenerate    rebuild the database even if a matching one exists
@@ -93,6 +94,7 @@ pub fn parse(argv: impl IntoIterator<Item = String>) -> Result<Command, String> 
     let mut args = StoreArgs::new(0, default_data_dir());
     let mut members = None;
     let mut db = None;
+    let (mut lookups_set, mut checkouts_set) = (false, false);
     while let Some(flag) = it.next() {
         match flag.as_str() {
             "--members" => members = Some(number::<u64>(&flag, it.next())?),
@@ -100,8 +102,14 @@ pub fn parse(argv: impl IntoIterator<Item = String>) -> Result<Command, String> 
                 args.data_dir = PathBuf::from(it.next().ok_or("--data-dir needs a value")?)
             }
             "--db" => db = Some(PathBuf::from(it.next().ok_or("--db needs a value")?)),
-            "--lookups" => args.lookups = number(&flag, it.next())?,
-            "--checkouts" => args.checkouts = number(&flag, it.next())?,
+            "--lookups" => {
+                args.lookups = number(&flag, it.next())?;
+                lookups_set = true;
+            }
+            "--checkouts" => {
+                args.checkouts = number(&flag, it.next())?;
+                checkouts_set = true;
+            }
             "--warmup" => args.warmup = number(&flag, it.next())?,
             "--seed" => args.seed = number(&flag, it.next())?,
             "--regenerate" => args.regenerate = true,
@@ -113,6 +121,13 @@ pub fn parse(argv: impl IntoIterator<Item = String>) -> Result<Command, String> 
     args.members = members.ok_or("--members is required")?;
     if args.members == 0 {
         return Err("--members must be at least 1".into());
+    }
+    let members = usize::try_from(args.members).unwrap_or(usize::MAX);
+    if !lookups_set {
+        args.lookups = args.lookups.min(members.saturating_mul(2));
+    }
+    if !checkouts_set {
+        args.checkouts = args.checkouts.min((members / 10).max(50));
     }
     if measure_only {
         let db = db.ok_or("store-measure needs --db")?;
@@ -144,6 +159,10 @@ mod tests {
 
     #[test]
     fn rejects_bad_input() {
+        let Ok(Command::Store(quick)) = parse(argv("store --members 2000")) else {
+            panic!("not a store command");
+        };
+        assert_eq!((quick.lookups, quick.checkouts), (4_000, 200));
         assert!(parse(argv("store")).is_err());
         assert!(parse(argv("store --members x")).is_err());
         assert!(parse(argv("store --members 10 --bogus")).is_err());

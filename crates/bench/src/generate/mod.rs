@@ -8,6 +8,7 @@
 //! version, member count, applied migrations) written in the same transaction lets the next
 //! run reuse the file.
 
+mod aftercare;
 pub mod member;
 pub mod names;
 mod rows;
