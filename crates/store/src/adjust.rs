@@ -1,10 +1,9 @@
 //! Owner adjustments: manual corrections with a reason and an author, audited.
 
 use chrono::{DateTime, Utc};
-use loyalty_domain::{expires_at, Points};
+use loyalty_domain::{expires_at, Fact, Points};
 use rusqlite::params;
 use serde::Serialize;
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::error::{Result, StoreError};
@@ -95,12 +94,12 @@ impl Store {
                     points,
                     settled_shortfall: settled,
                 },
-                event: json!({
-                    "customer_uid": row.customer.uid,
-                    "points": points,
-                    "reason": reason,
-                    "author": author,
-                    "at": now,
+                event: Some(Fact::Adjust {
+                    account_uid: row.account_uid,
+                    points,
+                    reason: reason.to_string(),
+                    author: author.to_string(),
+                    expiry_months: program.expiry_months,
                 }),
             })
         })

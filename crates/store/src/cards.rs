@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use loyalty_cards::card;
+use loyalty_domain::Fact;
 use rusqlite::{params, OptionalExtension};
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::customers::{insert_card, issue_card_number};
@@ -46,10 +46,14 @@ impl Store {
                  WHERE number = ?1",
             )?
             .execute(params![old, new, ms(now)])?;
-            let uid = by_account(tx, account)?.customer.uid;
+            let account_uid = by_account(tx, account)?.account_uid;
             Ok(Done {
                 result: new.clone(),
-                event: json!({"customer_uid": uid, "old_card": old, "new_card": new, "at": now}),
+                event: Some(Fact::CardBlock {
+                    account_uid,
+                    old_card: old.clone(),
+                    new_card: new,
+                }),
             })
         })
     }
@@ -69,12 +73,15 @@ impl Store {
             &account_id,
             now,
             |tx, op| {
-                let uid = by_account(tx, account_id)?.customer.uid;
+                let account_uid = by_account(tx, account_id)?.account_uid;
                 let new = issue_card_number(tx, &prefix)?;
                 insert_card(tx, &new, account_id, "family", op, now)?;
                 Ok(Done {
                     result: new.clone(),
-                    event: json!({"customer_uid": uid, "card": new, "at": now}),
+                    event: Some(Fact::FamilyCard {
+                        account_uid,
+                        card: new,
+                    }),
                 })
             },
         )

@@ -3,10 +3,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 use loyalty_domain::{
-    quote, Basket, CustomerSnapshot, EarnKind, Points, ProgramConfig, Quote, TierWindow,
+    quote, Basket, CustomerSnapshot, EarnKind, Fact, Points, ProgramConfig, Quote, TierWindow,
 };
 use rusqlite::{params, Connection, OptionalExtension};
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::error::{Result, StoreError};
@@ -228,7 +227,7 @@ impl Store {
                         &lot("referral_referrer"),
                         &posting("referral_referrer", &reason),
                     )?;
-                    referrer_uid = Some(r.customer.uid);
+                    referrer_uid = Some(r.account_uid);
                 }
             }
             tx.prepare_cached(
@@ -270,30 +269,31 @@ impl Store {
                 gift: q.gift.clone(),
                 tier_code: q.tier.as_ref().map(|t| t.code.clone()),
             };
-            let event = json!({
-                "receipt_no": receipt_no,
-                "till_id": opts.till_id,
-                "store_id": opts.store_id,
-                "customer_uid": row.customer.uid,
-                "card": card,
-                "sold_at": now,
-                "program_version": q.program_version,
-                "lines": req.basket.lines,
-                "subtotal": q.subtotal,
-                "discount_total": q.discount_total,
-                "after_discounts": q.after_discounts,
-                "points_spent": q.points_spent,
-                "to_pay": q.to_pay,
-                "earn": q.earn,
-                "earned": customer_earn,
-                "referrer_uid": referrer_uid,
-                "referrer_points": receipt.referrer_points,
-                "available_at": q.available_at,
-                "expires_at": q.expires_at,
-            });
+            // Every store sale is `offline` (made without a server reservation) until
+            // reservations are wired into checkout.
+            let event = Fact::Sale {
+                receipt_no,
+                card,
+                account_uid: row.account_uid.clone(),
+                program_version: q.program_version,
+                lines: req.basket.lines.clone(),
+                subtotal: q.subtotal,
+                discount_total: q.discount_total,
+                after_discounts: q.after_discounts,
+                points_spent: q.points_spent,
+                to_pay: q.to_pay,
+                earn: q.earn.clone(),
+                referrer: referrer_uid.map(|uid| (uid, q.referrer_points)),
+                hold_days: program.hold_days,
+                expiry_months: program.expiry_months,
+                stamps_after: q.stamps_after,
+                birthday_bonus_year: q.birthday_bonus_year,
+                reservation_id: None,
+                offline: true,
+            };
             Ok(Done {
                 result: receipt,
-                event,
+                event: Some(event),
             })
         })
     }

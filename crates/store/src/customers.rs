@@ -2,9 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use loyalty_cards::{card, phone};
-use loyalty_domain::expires_at;
+use loyalty_domain::{expires_at, Fact, Profile};
 use rusqlite::{params, Connection, OptionalExtension};
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::error::{Result, StoreError};
@@ -61,13 +60,13 @@ impl Store {
             Some(p) => Some(phone::normalize(&p, &self.opts.default_region)?),
             None => None,
         };
-        let tags = serde_json::to_string(
-            &c.tags
-                .iter()
-                .map(|t| t.trim())
-                .filter(|t| !t.is_empty())
-                .collect::<Vec<_>>(),
-        )?;
+        let tag_list: Vec<String> = c
+            .tags
+            .iter()
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .collect();
+        let tags = serde_json::to_string(&tag_list)?;
         let program = self.programs.at(now).clone();
         let opts = self.opts.clone();
         let prefix = self.card_prefix.clone();
@@ -114,11 +113,12 @@ impl Store {
                 opts.till_id,
             ])?;
             let customer_id = tx.last_insert_rowid();
+            // The account uid is the enrol op id (= the customer uid).
             tx.prepare_cached(
-                "INSERT INTO accounts (customer_id, referral_pending, created_at)
-                 VALUES (?1, ?2, ?3)",
+                "INSERT INTO accounts (customer_id, referral_pending, created_at, uid)
+                 VALUES (?1, ?2, ?3, ?4)",
             )?
-            .execute(params![customer_id, referrer.is_some(), ms(now)])?;
+            .execute(params![customer_id, referrer.is_some(), ms(now), op])?;
             let account_id = tx.last_insert_rowid();
             let number = issue_card_number(tx, &prefix)?;
             insert_card(tx, &number, account_id, "primary", op, now)?;
@@ -147,25 +147,25 @@ impl Store {
                     card: number.clone(),
                     welcome_points: welcome,
                 },
-                event: json!({
-                    "customer_uid": op,
-                    "till_id": opts.till_id,
-                    "store_id": opts.store_id,
-                    "name": name,
-                    "phone": phone,
-                    "email": clean(&c.email),
-                    "birthday": c.birthday,
-                    "gender": clean(&c.gender),
-                    "age_group": clean(&c.age_group),
-                    "home_store": home,
-                    "preferred_channel": c.preferred_channel,
-                    "marketing_consent": c.marketing_consent,
-                    "tags": c.tags,
-                    "referrer_uid": referrer.as_ref().map(|r| r.customer.uid.clone()),
-                    "card": number,
-                    "welcome_points": welcome,
-                    "program_version": program.version,
-                    "at": now,
+                event: Some(Fact::Enrol {
+                    customer_uid: op.to_string(),
+                    account_uid: op.to_string(),
+                    card: number,
+                    profile: Profile {
+                        name,
+                        phone: phone.clone(),
+                        email: clean(&c.email),
+                        birthday: c.birthday,
+                        gender: clean(&c.gender),
+                        age_group: clean(&c.age_group),
+                        home_store: Some(home),
+                        preferred_channel: c.preferred_channel.as_str().to_string(),
+                        marketing_consent: c.marketing_consent,
+                        tags: tag_list.clone(),
+                    },
+                    referrer_uid: referrer.as_ref().map(|r| r.customer.uid.clone()),
+                    welcome_points: welcome,
+                    expiry_months: program.expiry_months,
                 }),
             })
         })

@@ -15,11 +15,18 @@ pub struct Migration {
 }
 
 /// The migrations of this build, in order. Never edit an entry once released: append one.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_init",
-    sql: include_str!("../../../migrations/till/0001_init.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_init",
+        sql: include_str!("../../../migrations/till/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_sync",
+        sql: include_str!("../../../migrations/till/0002_sync.sql"),
+    },
+];
 
 /// SQLite page cache: 16 MiB (negative = KiB), keeps RSS modest at a million members.
 const CACHE_SIZE_KIB: i64 = 16_000;

@@ -62,6 +62,10 @@ pub enum StoreError {
         "database has migration {0} unknown to this build: refusing to open with an older version"
     )]
     MigrationUnknown(i64),
+    /// A server state that cannot be applied (an account book that breaks its own rules, a
+    /// card on another account, an unknown card status...): nothing of the batch is applied.
+    #[error("server data cannot be applied: {0}")]
+    SyncData(String),
     /// SQLite failed.
     #[error("database error: {0}")]
     Db(#[from] rusqlite::Error),
@@ -90,6 +94,7 @@ impl StoreError {
             StoreError::ProgramConflict(_) => "PROGRAM_CONFLICT",
             StoreError::MigrationChanged { .. } => "DB_MIGRATION_CHANGED",
             StoreError::MigrationUnknown(_) => "DB_MIGRATION_UNKNOWN",
+            StoreError::SyncData(_) => "SYNC_BAD_DATA",
             StoreError::Db(_) => "DB",
             StoreError::Corrupt(_) => "DB_CORRUPT",
         }

@@ -152,10 +152,13 @@ pub(crate) fn credit(
     }
     let rest = points - settled;
     let lot_id = if rest > 0 {
+        // book_lot_id "{op}:{n}" and source_op as the pure AccountBook names them.
         conn.prepare_cached(
             "INSERT INTO lots (account_id, kind, earned_at, available_at, expires_at, original,
-                               remaining, source_sale_id, op_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8)",
+                               remaining, source_sale_id, op_id, book_lot_id, source_op)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8,
+                     ?8 || ':' || (SELECT COUNT(*) FROM lots WHERE account_id = ?1 AND op_id = ?8),
+                     COALESCE((SELECT op_id FROM sales WHERE id = ?7), ?8))",
         )?
         .execute(params![
             account,

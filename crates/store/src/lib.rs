@@ -4,7 +4,9 @@
 //! * runs in ONE `BEGIN IMMEDIATE` transaction, committed durably (`synchronous=FULL`);
 //! * is idempotent on its `op_id` (UUIDv7): a replay returns the original result and changes
 //!   nothing, the same op id with a different request is [`StoreError::OpConflict`];
-//! * appends exactly one outbox event (gap-free `seq`) describing the fact, for sync;
+//! * appends exactly one outbox event (gap-free `seq`) whose payload is the
+//!   `loyalty_domain::Fact` it is, for sync — every operation that is a fact appends one;
+//!   the local expiry sweep is not a fact and appends none;
 //! * changes nothing when it fails.
 //!
 //! Balances live in lots (`remaining`); the per-account invariant is
@@ -12,7 +14,12 @@
 //! `migrations/till/0001_init.sql`.
 //!
 //! Module per concept: [`db`] (open/migrate), `customers` (enrol), `lookup`, `checkout`,
-//! `returns`, `adjust`, `cards`, `expiry`, `history`, `outbox`, `program`, [`error`].
+//! `returns`, `adjust`, `cards`, `expiry`, `history`, `outbox`, `program`, [`error`];
+//! for sync: `facts` (outbox → [`loyalty_wire::EventEnvelope`]), `sync_state` (server clock
+//! offset, cursor), `rebase` ([`Store::apply_changes`]).
+//!
+//! Time: callers pass `store.clock_now(Utc::now())` (the till clock corrected by the last
+//! known server offset, [`Store::set_server_time`]) as every operation's `now`.
 
 pub mod db;
 pub mod error;
@@ -24,13 +31,17 @@ mod cards;
 mod checkout;
 mod customers;
 mod expiry;
+mod facts;
 mod history;
 mod ledger;
 mod lookup;
 mod ops;
 mod outbox;
 mod program;
+mod rebase;
 mod returns;
+mod sync_state;
+mod sync_upsert;
 
 use std::path::Path;
 
@@ -39,6 +50,7 @@ use rusqlite::Connection;
 
 pub use error::{Result, StoreError};
 pub use history::{AdjustmentRecord, History, LedgerRecord, LotRecord, ReturnRecord, SaleRecord};
+pub use rebase::{SyncBatch, SyncReport};
 pub use types::*;
 
 /// Identity and secrets of this till.
@@ -72,6 +84,8 @@ pub struct Store {
     verifier: QrVerifier,
     programs: program::Programs,
     card_prefix: String,
+    /// Server time − local time (ms), cached from `sync_state`.
+    clock_offset_ms: i64,
 }
 
 impl Store {
@@ -87,12 +101,14 @@ impl Store {
         let programs = program::Programs::load(&mut conn)?;
         let verifier = QrSigner::from_seed(&opts.qr_seed).verifier();
         let card_prefix = card_prefix(&opts.till_id);
+        let clock_offset_ms = sync_state::get(&conn, sync_state::OFFSET)?.unwrap_or(0);
         Ok(Store {
             conn,
             opts,
             verifier,
             programs,
             card_prefix,
+            clock_offset_ms,
         })
     }
 

@@ -15,6 +15,8 @@ use crate::Store;
 /// Everything the store keeps about an account and its owner (one row of `ROW_SQL`).
 pub(crate) struct AccountRow {
     pub account_id: i64,
+    /// The global account uid (`accounts.uid`, the facts' `account_uid`).
+    pub account_uid: String,
     pub shortfall: i64,
     pub lifetime_spend: i64,
     pub lifetime_purchases: i64,
@@ -34,6 +36,7 @@ macro_rules! row_sql {
                 cu.id, cu.uid, cu.name, cu.phone, cu.email, cu.birthday, cu.gender, cu.age_group,
                 cu.home_store, cu.preferred_channel, cu.marketing_consent, cu.consent_at, cu.tags,
                 cu.referrer_id, cu.enrolled_at, cu.enrolled_store, cu.enrolled_till,
+                COALESCE(a.uid, cu.uid),
                 (SELECT group_concat(k.number || '|' || k.kind || '|' || k.status || '|' ||
                         COALESCE(k.replaced_by, '') || '|' || k.issued_at, ',')
                  FROM cards k WHERE k.account_id = a.id) ",
@@ -111,6 +114,7 @@ fn read_row(r: &Row<'_>) -> rusqlite::Result<RawRow> {
     };
     let row = AccountRow {
         account_id: r.get(0)?,
+        account_uid: r.get(25)?,
         shortfall: r.get(1)?,
         lifetime_spend: r.get(2)?,
         lifetime_purchases: r.get(3)?,
@@ -128,7 +132,7 @@ fn read_row(r: &Row<'_>) -> rusqlite::Result<RawRow> {
         r.get(19)?,
         r.get(22)?,
         r.get(5)?,
-        r.get(25)?,
+        r.get(26)?,
     ))
 }
 

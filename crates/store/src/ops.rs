@@ -7,6 +7,8 @@ use serde::{de::DeserializeOwned, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use loyalty_domain::Fact;
+
 use crate::error::{Result, StoreError};
 
 /// Milliseconds since the epoch (the on-disk timestamp format).
@@ -40,16 +42,18 @@ pub(crate) fn request_hash<R: Serialize>(kind: &str, req: &R) -> Result<Vec<u8>>
     Ok(h.finalize().to_vec())
 }
 
-/// What an operation body returns: its result and the outbox event payload (the fact).
+/// What an operation body returns: its result and the fact it appends to the outbox
+/// (`None` for a local-only operation that is not a fact: the expiry sweep).
 pub(crate) struct Done<T> {
     pub result: T,
-    pub event: serde_json::Value,
+    pub event: Option<Fact>,
 }
 
 /// Runs `body` as operation `op_id` of `kind` in ONE `BEGIN IMMEDIATE` transaction:
 /// a replay (same op id, same request) returns the stored result without running `body`;
 /// the same op id with another request is [`StoreError::OpConflict`]. Otherwise `body` runs,
-/// then the result is recorded and exactly one outbox event appended, then one commit.
+/// then the result is recorded and, when the operation is a fact, exactly one outbox event
+/// appended, then one commit.
 /// Any error rolls everything back.
 pub(crate) fn run<T, R, F>(
     conn: &mut Connection,
@@ -77,7 +81,9 @@ where
          VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
     .execute(params![op, kind, hash, result_json, ms(now)])?;
-    append_outbox(&tx, &op, kind, &done.event, now)?;
+    if let Some(fact) = &done.event {
+        append_outbox(&tx, &op, kind, fact, now)?;
+    }
     tx.commit()?;
     Ok(done.result)
 }
@@ -102,15 +108,17 @@ fn replay<T: DeserializeOwned>(
     }
 }
 
-/// Appends one outbox event with `seq = max(seq) + 1` (gap-free: outbox rows are never deleted).
+/// Appends one outbox event with `seq = max(seq) + 1` (gap-free: outbox rows are never
+/// deleted): `kind` = the operation's kind, `payload` = the fact's JSON, `created_at` = the
+/// operation's `now` (the till's corrected clock: the envelope's `recorded_at`).
 fn append_outbox(
     tx: &Transaction<'_>,
     op: &str,
     kind: &str,
-    payload: &serde_json::Value,
+    fact: &Fact,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let payload = serde_json::to_string(payload)?;
+    let payload = serde_json::to_string(fact)?;
     tx.prepare_cached(
         "INSERT INTO outbox (seq, op_id, kind, payload, created_at, acked)
          VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox), ?1, ?2, ?3, ?4, 0)",

@@ -5,9 +5,8 @@
 //! spend) has been taken back, so partial returns always sum to the full return.
 
 use chrono::{DateTime, Utc};
-use loyalty_domain::{expires_at, return_share, Money, Points};
+use loyalty_domain::{expires_at, return_share, Fact, Money, Points};
 use rusqlite::{params, Connection, OptionalExtension};
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::error::{Result, StoreError};
@@ -18,7 +17,9 @@ use crate::Store;
 
 struct Sale {
     id: i64,
+    op_id: String,
     account_id: i64,
+    account_uid: String,
     subtotal: Money,
     after_discounts: Money,
     to_pay: Money,
@@ -38,9 +39,10 @@ struct Line {
 fn load_sale(conn: &Connection, receipt_no: &str) -> Result<(Sale, Vec<Line>)> {
     let sale = conn
         .prepare_cached(
-            "SELECT id, account_id, subtotal, after_discounts, to_pay, points_spent, earned,
-                    returned_amount
-             FROM sales WHERE receipt_no = ?1",
+            "SELECT s.id, s.account_id, s.subtotal, s.after_discounts, s.to_pay, s.points_spent,
+                    s.earned, s.returned_amount, s.op_id,
+                    COALESCE(a.uid, (SELECT uid FROM customers WHERE id = a.customer_id))
+             FROM sales s JOIN accounts a ON a.id = s.account_id WHERE s.receipt_no = ?1",
         )?
         .query_row([receipt_no], |r| {
             Ok(Sale {
@@ -52,6 +54,8 @@ fn load_sale(conn: &Connection, receipt_no: &str) -> Result<(Sale, Vec<Line>)> {
                 points_spent: r.get(5)?,
                 earned: r.get(6)?,
                 returned_amount: r.get(7)?,
+                op_id: r.get(8)?,
+                account_uid: r.get(9)?,
             })
         })
         .optional()?
@@ -179,7 +183,6 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<ReturnReceipt> {
         let program = self.programs.at(now);
-        let till = self.opts.till_id.clone();
         ops::run(&mut self.conn, op_id, "return", &req, now, |tx, op| {
             let receipt_no = req.receipt_no.trim();
             let (sale, lines) = load_sale(tx, receipt_no)?;
@@ -259,16 +262,6 @@ impl Store {
                 )?
                 .execute(params![return_id, line_no, qty, value])?;
             }
-            let returned_lines: Vec<_> = plan
-                .iter()
-                .map(|(n, q, v)| {
-                    let sku = lines
-                        .iter()
-                        .find(|l| l.line_no == *n)
-                        .map(|l| l.sku.as_str());
-                    json!({"line_no": n, "sku": sku, "qty": q, "amount": v})
-                })
-                .collect();
             Ok(Done {
                 result: ReturnReceipt {
                     return_id,
@@ -280,16 +273,19 @@ impl Store {
                     spent_restored: spent_back,
                     fully_returned: full,
                 },
-                event: json!({
-                    "receipt_no": receipt_no,
-                    "till_id": till,
-                    "returned_at": now,
-                    "amount": amount,
-                    "lines": returned_lines,
-                    "refund": refund,
-                    "earned_taken_back": earned_back,
-                    "spent_restored": spent_back,
-                    "fully_returned": full,
+                // earned_taken = everything this return takes back: from lots and as
+                // shortfall (the book splits it the same way).
+                event: Some(Fact::Return {
+                    receipt_no: receipt_no.to_string(),
+                    sale_op_id: sale.op_id.clone(),
+                    account_uid: sale.account_uid.clone(),
+                    amount,
+                    refund,
+                    earned_taken: earned_back,
+                    spent_restored: spent_back,
+                    expiry_months: program.expiry_months,
+                    spend_returned: spend_back,
+                    fully_returned: full,
                 }),
             })
         })

@@ -1,0 +1,304 @@
+//! Rebase on the server: `displayed state = server-confirmed book + this till's own facts
+//! the server has not included yet`, materialised as the account's lots.
+//!
+//! [`Store::apply_changes`] runs in ONE transaction:
+//! 1. program versions of the page are stored (the server's content wins);
+//! 2. customers, accounts and cards of the page are upserted (enrolled on other tills →
+//!    found here by card and phone; blocked on the server → blocked here);
+//! 3. for each account of the page: its server [`AccountBook`], then — with
+//!    [`AccountBook::apply`] / [`AccountBook::credit_referral`] — every fact of this till's
+//!    outbox with `seq > included_upto_seq` that touches the account (its own facts, and a
+//!    referee's sale crediting it as referrer), in `seq` order at their `recorded_at`;
+//!    own facts the book rejects are skipped and reported (the server will reject them too);
+//! 4. the result replaces the account's lots (matched by `book_lot_id`: updated in place,
+//!    new ones inserted in book order, lots the book no longer has set to 0 — lot rows stay
+//!    because ledger entries reference them), shortfall and counters, and ONE `sync` ledger
+//!    entry posts the net difference, so `Σ ledger = Σ remaining − shortfall` still holds;
+//! 5. the cursor (`next`), `included_upto_seq`, the server clock offset and the sync time
+//!    are stored.
+//!
+//! Applying the same page twice gives the same state (the second time posts nothing).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use loyalty_domain::{AccountBook, ApplyCtx, Fact, Points, ProgramConfig};
+use loyalty_wire::{AccountState, ChangesResponse};
+use rusqlite::{params, Connection, TransactionBehavior};
+
+use crate::error::{Result, StoreError};
+use crate::facts::{facts_after, OwnFact};
+use crate::ledger::{post, Posting};
+use crate::ops::ms;
+use crate::sync_state::{self, offset_ms};
+use crate::sync_upsert::{link_referrers, upsert_account, upsert_program};
+use crate::Store;
+
+/// One page of server state to apply: a `changes` answer, or a snapshot page.
+#[derive(Debug, Clone, Copy)]
+pub struct SyncBatch<'a> {
+    pub accounts: &'a [AccountState],
+    pub programs: &'a [ProgramConfig],
+    /// The gseq cursor to store (`changes.next`; for snapshot pages the first page's
+    /// `cursor`, given with the last page); `None` leaves the stored one.
+    pub cursor: Option<i64>,
+    /// The highest `seq` of this till the server's states include.
+    pub included_upto_seq: i64,
+    pub server_time: DateTime<Utc>,
+}
+
+/// What [`Store::apply_changes`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    /// Accounts rebased.
+    pub accounts: usize,
+    pub customers_added: usize,
+    pub cards_added: usize,
+    /// Cards active here that the server reports blocked.
+    pub cards_blocked: usize,
+    /// Own pending facts applied on top of server books (a referee's sale counts once per
+    /// book it touches).
+    pub pending_applied: usize,
+    /// Own pending facts a server book rejected: `(seq, BookError code)`.
+    pub pending_rejected: Vec<(i64, String)>,
+    /// Customer uids stored without their phone: another local customer has it.
+    pub phone_conflicts: Vec<String>,
+    /// Σ of the `sync` ledger entries posted (net points change of the rebase).
+    pub points_delta: Points,
+}
+
+impl Store {
+    /// Applies a `GET /api/v1/changes` answer: see the module doc. `local_now` is the till's
+    /// raw clock when the answer arrived (the server clock offset is recorded from it).
+    pub fn apply_changes(
+        &mut self,
+        changes: &ChangesResponse,
+        local_now: DateTime<Utc>,
+    ) -> Result<SyncReport> {
+        self.apply_batch(
+            &SyncBatch {
+                accounts: &changes.accounts,
+                programs: &changes.programs,
+                cursor: Some(changes.next),
+                included_upto_seq: changes.included_upto_seq,
+                server_time: changes.server_time,
+            },
+            local_now,
+        )
+    }
+
+    /// Applies one page of server state (a changes answer or a snapshot page) in one
+    /// transaction; see the module doc.
+    pub fn apply_batch(
+        &mut self,
+        batch: &SyncBatch<'_>,
+        local_now: DateTime<Utc>,
+    ) -> Result<SyncReport> {
+        let now = batch.server_time;
+        let offset = offset_ms(batch.server_time, local_now);
+        let mut report = SyncReport::default();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for p in batch.programs {
+            upsert_program(&tx, p, now)?;
+        }
+        let mut local = Vec::with_capacity(batch.accounts.len());
+        for s in batch.accounts {
+            check_book(s)?;
+            local.push(upsert_account(&tx, s, now, &mut report)?);
+        }
+        link_referrers(&tx, batch.accounts)?;
+        let pending = facts_after(&tx, batch.included_upto_seq, u32::MAX)?;
+        let op = format!("sync:{}", batch.cursor.unwrap_or(0));
+        for (s, account) in batch.accounts.iter().zip(local) {
+            let book = rebase(&s.book, &pending, &mut report);
+            report.points_delta += materialise(&tx, account, &book, &op, now)?;
+            report.accounts += 1;
+        }
+        if let Some(c) = batch.cursor {
+            sync_state::set(&tx, sync_state::CURSOR, c)?;
+        }
+        sync_state::set(&tx, sync_state::INCLUDED, batch.included_upto_seq)?;
+        sync_state::set(&tx, sync_state::LAST_SYNC, ms(batch.server_time))?;
+        sync_state::set(&tx, sync_state::OFFSET, offset)?;
+        tx.commit()?;
+        self.clock_offset_ms = offset;
+        if !batch.programs.is_empty() {
+            self.programs = crate::program::Programs::load(&mut self.conn)?;
+        }
+        report.pending_rejected.sort();
+        report.pending_rejected.dedup();
+        Ok(report)
+    }
+}
+
+/// A server book must follow its own rules before it replaces local lots.
+fn check_book(s: &AccountState) -> Result<()> {
+    let b = &s.book;
+    let bad = |m: String| {
+        Err(StoreError::SyncData(format!(
+            "account {}: {m}",
+            s.account_uid
+        )))
+    };
+    if b.account_uid != s.account_uid {
+        return bad(format!("book of account {}", b.account_uid));
+    }
+    if b.shortfall < 0 {
+        return bad(format!("negative shortfall {}", b.shortfall));
+    }
+    let mut ids = std::collections::HashSet::new();
+    for l in &b.lots {
+        if l.original <= 0 || l.remaining < 0 || l.remaining > l.original {
+            return bad(format!(
+                "lot {}: remaining {} of {}",
+                l.id, l.remaining, l.original
+            ));
+        }
+        if !l.id.contains(':') || !ids.insert(l.id.as_str()) {
+            return bad(format!("lot id {:?} malformed or repeated", l.id));
+        }
+    }
+    Ok(())
+}
+
+/// The server's book plus this till's facts not yet included that touch it.
+pub(crate) fn rebase(
+    server: &AccountBook,
+    pending: &[OwnFact],
+    report: &mut SyncReport,
+) -> AccountBook {
+    let mut book = server.clone();
+    let uid = server.account_uid.as_str();
+    for f in pending {
+        let result = if f.fact.account_uid() == uid {
+            let ctx = ApplyCtx {
+                op_id: &f.op_id,
+                event_time: f.recorded_at,
+            };
+            Some(book.apply(&f.fact, ctx))
+        } else {
+            match &f.fact {
+                Fact::Sale {
+                    referrer: Some((r, points)),
+                    hold_days,
+                    expiry_months,
+                    ..
+                } if r == uid => Some(book.credit_referral(
+                    &f.op_id,
+                    *points,
+                    f.recorded_at,
+                    *hold_days,
+                    *expiry_months,
+                )),
+                _ => None,
+            }
+        };
+        match result {
+            Some(Ok(_)) => report.pending_applied += 1,
+            Some(Err(e)) => report.pending_rejected.push((f.seq, e.code().to_string())),
+            None => {}
+        }
+    }
+    book
+}
+
+/// Writes `book` as the account's lots, shortfall and counters; posts the net difference
+/// as one `sync` ledger entry (none when 0). Returns the difference.
+fn materialise(
+    tx: &Connection,
+    account: i64,
+    book: &AccountBook,
+    op: &str,
+    now: DateTime<Utc>,
+) -> Result<Points> {
+    let existing: HashMap<String, i64> = {
+        let mut st = tx.prepare_cached(
+            "SELECT book_lot_id, id FROM lots WHERE account_id = ?1 AND book_lot_id IS NOT NULL",
+        )?;
+        let rows = st.query_map([account], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for l in &book.lots {
+        let p = params![
+            l.kind,
+            ms(l.earned_at),
+            ms(l.available_at),
+            l.expires_at.map(ms),
+            l.original,
+            l.remaining,
+            l.source_op,
+        ];
+        if let Some(id) = existing.get(&l.id) {
+            let mut v = p.to_vec();
+            v.push(id);
+            tx.prepare_cached(
+                "UPDATE lots SET kind = ?1, earned_at = ?2, available_at = ?3, expires_at = ?4,
+                    original = ?5, remaining = ?6, source_op = ?7,
+                    expired = CASE WHEN ?6 > 0 THEN 0 ELSE expired END
+                 WHERE id = ?8",
+            )?
+            .execute(v.as_slice())?;
+        } else {
+            let op_of_lot = l.id.rsplit_once(':').map_or(l.id.as_str(), |(o, _)| o);
+            let mut v = p.to_vec();
+            v.extend_from_slice(&[&account as &dyn rusqlite::ToSql, &op_of_lot, &l.id]);
+            tx.prepare_cached(
+                "INSERT INTO lots (kind, earned_at, available_at, expires_at, original, remaining,
+                    source_op, account_id, op_id, book_lot_id, source_sale_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,
+                    (SELECT id FROM sales WHERE op_id = ?7))",
+            )?
+            .execute(v.as_slice())?;
+        }
+    }
+    let keep: std::collections::HashSet<&str> = book.lots.iter().map(|l| l.id.as_str()).collect();
+    let gone: Vec<i64> = existing
+        .iter()
+        .filter(|(k, _)| !keep.contains(k.as_str()))
+        .map(|(_, id)| *id)
+        .collect();
+    for id in gone {
+        tx.prepare_cached("UPDATE lots SET remaining = 0 WHERE id = ?1 AND remaining > 0")?
+            .execute([id])?;
+    }
+    tx.prepare_cached(
+        "UPDATE lots SET remaining = 0 WHERE account_id = ?1 AND book_lot_id IS NULL
+            AND remaining > 0",
+    )?
+    .execute([account])?;
+    tx.prepare_cached(
+        "UPDATE accounts SET shortfall = ?2, lifetime_spend = ?3, lifetime_purchases = ?4,
+            stamps = ?5, birthday_bonus_year = ?6, referral_pending = ?7, club_until = ?8
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        account,
+        book.shortfall,
+        book.lifetime_spend,
+        book.lifetime_purchases,
+        book.stamps,
+        book.birthday_bonus_year,
+        book.referral_pending,
+        book.club_until.map(ms),
+    ])?;
+    let (ledger, lots): (i64, i64) = tx
+        .prepare_cached(
+            "SELECT (SELECT COALESCE(SUM(points), 0) FROM ledger WHERE account_id = ?1),
+                    (SELECT COALESCE(SUM(remaining), 0) FROM lots WHERE account_id = ?1)",
+        )?
+        .query_row([account], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let diff = lots.saturating_sub(book.shortfall).saturating_sub(ledger);
+    if diff != 0 {
+        let p = Posting {
+            op,
+            kind: "sync",
+            sale_id: None,
+            reason: "server state",
+            now,
+        };
+        post(tx, account, &p, diff, None)?;
+    }
+    Ok(diff)
+}

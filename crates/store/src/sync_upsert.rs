@@ -1,0 +1,266 @@
+//! Pulled server state that is not points: customers, accounts and cards enrolled or
+//! issued on other tills (so they are found by card and phone here), and program versions.
+//! Runs inside the transaction of [`Store::apply_changes`](crate::Store::apply_changes).
+
+use chrono::{DateTime, Utc};
+use loyalty_domain::ProgramConfig;
+use loyalty_wire::{AccountState, CardState, CustomerState};
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::error::{Result, StoreError};
+use crate::ops::ms;
+use crate::rebase::SyncReport;
+
+fn bad(msg: String) -> StoreError {
+    StoreError::SyncData(msg)
+}
+
+/// Stores a server program version: the server's content wins over a local one of the same
+/// version (e.g. the default program a till inserts on first open). Validated first.
+pub(crate) fn upsert_program(tx: &Connection, p: &ProgramConfig, now: DateTime<Utc>) -> Result<()> {
+    p.validate()?;
+    let json = serde_json::to_string(p)?;
+    tx.prepare_cached(
+        "INSERT INTO program_versions (version, effective_from, json, created_at)
+         VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT(version) DO UPDATE SET effective_from = excluded.effective_from,
+            json = excluded.json WHERE json <> excluded.json",
+    )?
+    .execute(params![p.version, ms(p.effective_from), json, ms(now)])?;
+    Ok(())
+}
+
+fn channel(s: &str) -> &'static str {
+    match s {
+        "sms" => "sms",
+        "email" => "email",
+        "messenger" => "messenger",
+        _ => "none",
+    }
+}
+
+/// Inserts or updates the customer `c` (by uid); returns its local id. A phone already used
+/// by another local customer is not stored (reported in `phone_conflicts`).
+fn upsert_customer(
+    tx: &Connection,
+    c: &CustomerState,
+    now: DateTime<Utc>,
+    report: &mut SyncReport,
+) -> Result<i64> {
+    let p = &c.profile;
+    let phone = p.phone.as_ref().map(|s| s.trim()).filter(|s| !s.is_empty());
+    let taken: Option<i64> = match phone {
+        Some(ph) => tx
+            .prepare_cached("SELECT id FROM customers WHERE phone = ?1 AND uid <> ?2")?
+            .query_row(params![ph, c.customer_uid], |r| r.get(0))
+            .optional()?,
+        None => None,
+    };
+    let phone = if taken.is_some() {
+        report.phone_conflicts.push(c.customer_uid.clone());
+        None
+    } else {
+        phone
+    };
+    let tags = serde_json::to_string(&p.tags)?;
+    let birthday = p.birthday.map(|d| d.format("%Y-%m-%d").to_string());
+    let existing: Option<i64> = tx
+        .prepare_cached("SELECT id FROM customers WHERE uid = ?1")?
+        .query_row([&c.customer_uid], |r| r.get(0))
+        .optional()?;
+    if let Some(id) = existing {
+        tx.prepare_cached(
+            "UPDATE customers SET name = ?2, name_norm = ?3, phone = ?4, email = ?5,
+                birthday = ?6, gender = ?7, age_group = ?8, home_store = ?9,
+                preferred_channel = ?10, marketing_consent = ?11, tags = ?12
+             WHERE id = ?1",
+        )?
+        .execute(params![
+            id,
+            p.name,
+            p.name.to_lowercase(),
+            phone,
+            p.email,
+            birthday,
+            p.gender,
+            p.age_group,
+            p.home_store,
+            channel(&p.preferred_channel),
+            p.marketing_consent,
+            tags,
+        ])?;
+        return Ok(id);
+    }
+    tx.prepare_cached(
+        "INSERT INTO customers (uid, name, name_norm, phone, email, birthday, gender, age_group,
+            home_store, preferred_channel, marketing_consent, consent_at, tags, enrolled_at,
+            enrolled_store, enrolled_till, op_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, '', ?1)",
+    )?
+    .execute(params![
+        c.customer_uid,
+        p.name,
+        p.name.to_lowercase(),
+        phone,
+        p.email,
+        birthday,
+        p.gender,
+        p.age_group,
+        p.home_store,
+        channel(&p.preferred_channel),
+        p.marketing_consent,
+        p.marketing_consent.then(|| ms(now)),
+        tags,
+        ms(now),
+        p.home_store.clone().unwrap_or_default(),
+    ])?;
+    report.customers_added += 1;
+    Ok(tx.last_insert_rowid())
+}
+
+/// A customer row for an account the server sent without one (uid = the account uid).
+fn placeholder_customer(tx: &Connection, uid: &str, now: DateTime<Utc>) -> Result<i64> {
+    let c = CustomerState {
+        customer_uid: uid.to_string(),
+        profile: Default::default(),
+        referrer_uid: None,
+    };
+    let existing: Option<i64> = tx
+        .prepare_cached("SELECT id FROM customers WHERE uid = ?1")?
+        .query_row([uid], |r| r.get(0))
+        .optional()?;
+    match existing {
+        Some(id) => Ok(id),
+        None => upsert_customer(tx, &c, now, &mut SyncReport::default()),
+    }
+}
+
+/// The local account id of `s` (creating customer and account when new), its customer
+/// upserted and its cards merged. Returns the account id.
+pub(crate) fn upsert_account(
+    tx: &Connection,
+    s: &AccountState,
+    now: DateTime<Utc>,
+    report: &mut SyncReport,
+) -> Result<i64> {
+    let customer = match &s.customer {
+        Some(c) => Some(upsert_customer(tx, c, now, report)?),
+        None => None,
+    };
+    let found: Option<(i64, i64)> = tx
+        .prepare_cached("SELECT id, customer_id FROM accounts WHERE uid = ?1")?
+        .query_row([&s.account_uid], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let account = match found {
+        Some((id, cust)) => {
+            if customer.is_some_and(|c| c != cust) {
+                return Err(bad(format!(
+                    "account {} belongs to another customer locally",
+                    s.account_uid
+                )));
+            }
+            id
+        }
+        None => {
+            let cust = match customer {
+                Some(c) => c,
+                None => placeholder_customer(tx, &s.account_uid, now)?,
+            };
+            let other: Option<String> = tx
+                .prepare_cached("SELECT uid FROM accounts WHERE customer_id = ?1")?
+                .query_row([cust], |r| r.get(0))
+                .optional()?;
+            if let Some(other) = other {
+                return Err(bad(format!(
+                    "the customer of account {} already has account {other}",
+                    s.account_uid
+                )));
+            }
+            tx.prepare_cached(
+                "INSERT INTO accounts (customer_id, created_at, uid) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![cust, ms(now), s.account_uid])?;
+            tx.last_insert_rowid()
+        }
+    };
+    for c in &s.cards {
+        merge_card(tx, account, &s.account_uid, c, now, report)?;
+    }
+    Ok(account)
+}
+
+/// Adds an unknown card; blocks a known one the server reports blocked (a card blocked
+/// locally stays blocked: blocking is never undone).
+fn merge_card(
+    tx: &Connection,
+    account: i64,
+    account_uid: &str,
+    c: &CardState,
+    now: DateTime<Utc>,
+    report: &mut SyncReport,
+) -> Result<()> {
+    let kind = match c.kind.as_str() {
+        k @ ("primary" | "family") => k,
+        k => return Err(bad(format!("card {}: unknown kind {k:?}", c.number))),
+    };
+    let blocked = match c.status.as_str() {
+        "active" => false,
+        "blocked" => true,
+        st => return Err(bad(format!("card {}: unknown status {st:?}", c.number))),
+    };
+    let number = c.number.trim();
+    if number.is_empty() {
+        return Err(bad(format!("account {account_uid}: empty card number")));
+    }
+    let local: Option<(i64, String)> = tx
+        .prepare_cached("SELECT account_id, status FROM cards WHERE number = ?1")?
+        .query_row([number], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    match local {
+        None => {
+            tx.prepare_cached(
+                "INSERT INTO cards (number, account_id, kind, status, issued_at, blocked_at, op_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                number,
+                account,
+                kind,
+                if blocked { "blocked" } else { "active" },
+                ms(now),
+                blocked.then(|| ms(now)),
+                account_uid
+            ])?;
+            report.cards_added += 1;
+        }
+        Some((acc, _)) if acc != account => {
+            return Err(bad(format!(
+                "card {number} belongs to another account locally"
+            )))
+        }
+        Some((_, status)) => {
+            if blocked && status != "blocked" {
+                tx.prepare_cached(
+                    "UPDATE cards SET status = 'blocked', blocked_at = ?2 WHERE number = ?1",
+                )?
+                .execute(params![number, ms(now)])?;
+                report.cards_blocked += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Links customers of the batch to their referrers (when the referrer is known here).
+pub(crate) fn link_referrers(tx: &Connection, states: &[AccountState]) -> Result<()> {
+    for c in states.iter().filter_map(|s| s.customer.as_ref()) {
+        if let Some(r) = &c.referrer_uid {
+            tx.prepare_cached(
+                "UPDATE customers SET referrer_id = (SELECT id FROM customers WHERE uid = ?2)
+                 WHERE uid = ?1 AND referrer_id IS NULL",
+            )?
+            .execute(params![c.customer_uid, r])?;
+        }
+    }
+    Ok(())
+}
