@@ -9,6 +9,8 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use loyalty_domain::{AccountBook, ApplyCtx, Fact, ProgramConfig};
 use loyalty_store::{Store, StoreOptions};
 
+pub mod server;
+
 pub fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 3, 1, 10, 0, 0).unwrap()
 }
