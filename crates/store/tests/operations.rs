@@ -131,6 +131,10 @@ fn checkout_spends_fifo_and_earns() {
     assert_eq!(kinds, ["enrol", "sale", "sale"]);
     assert_eq!(ev.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3]);
     assert_eq!(ev[1].payload["receipt_no"], "T01-000001");
+    // The payload is the typed fact (`loyalty_domain::Fact`).
+    assert_eq!(ev[0].payload["type"], "enrol");
+    assert_eq!(ev[1].payload["type"], "sale");
+    assert_eq!(ev[0].payload["account_uid"], ev[1].payload["account_uid"]);
 }
 
 #[test]
