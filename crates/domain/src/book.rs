@@ -59,6 +59,11 @@ pub struct BookLot {
     pub expires_at: Option<DateTime<Utc>>,
     pub original: Points,
     pub remaining: Points,
+    /// Points this lot lost to expiry and that no return has claimed back yet (a return of
+    /// the lot's sale takes its earned points from here first, for free: points that
+    /// already expired are not taken a second time).
+    #[serde(default)]
+    pub expired: Points,
     /// The op the lot belongs to: the sale for its earn lots and for spent points a return
     /// of that sale restored (so a later return of the sale takes from them first), the
     /// referee's sale for a referrer lot, the op itself otherwise.
@@ -391,6 +396,7 @@ impl AccountBook {
                 expires_at: lot.expires_at,
                 original: rest,
                 remaining: rest,
+                expired: 0,
                 source_op: lot.source_op.to_string(),
             });
             id
@@ -447,10 +453,22 @@ impl AccountBook {
         });
     }
 
-    /// A return's earned points: the sale's own lots, then other unexpired lots (available
-    /// FIFO, then pending FIFO), the rest becomes shortfall.
+    /// A return's earned points: first what the sale's own lots lost to expiry (already
+    /// gone: costs nothing, whether the sweep ran before the return or not), then the sale's
+    /// own lots, then other unexpired lots (available FIFO, then pending FIFO), the rest
+    /// becomes shortfall.
     fn take_back(&mut self, sale_op: &str, points: Points, t: DateTime<Utc>, out: &mut Applied) {
         if points <= 0 {
+            return;
+        }
+        let mut free = 0;
+        for l in self.lots.iter_mut().filter(|l| l.source_op == sale_op) {
+            let n = l.expired.min(points - free);
+            l.expired -= n;
+            free += n;
+        }
+        let points = points - free;
+        if points == 0 {
             return;
         }
         let mut order: Vec<usize> = (0..self.lots.len())

@@ -267,6 +267,7 @@ proptest! {
                 expires_at: months.map(|m| expires_at(earned, m)),
                 original: 50,
                 remaining: *rem,
+                expired: 0,
                 source_op: format!("x{i}"),
             });
         }

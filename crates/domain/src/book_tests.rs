@@ -441,3 +441,21 @@ fn pruning_empty_lots_keeps_balances_and_ids_unique() {
     b.credit_referral("s", 3, day(2), 0, None).unwrap();
     assert_eq!(b.lots[1].id, "s:2");
 }
+
+#[test]
+fn a_return_after_expiry_does_not_take_the_expired_points_a_second_time() {
+    // Same history for both books; one is swept before the return, the other is not.
+    let run = |sweep_first: bool| {
+        let mut b = AccountBook::new("acc");
+        b.apply(&sale(0, &[70], 0, Some(1)), cx("s1", 0)).unwrap();
+        b.apply(&adjust(1_000, None), cx("a1", 20)).unwrap();
+        if sweep_first {
+            assert_eq!(b.expire(day(40)), 70);
+        }
+        b.apply(&ret("s1", 70, 0, true), cx("r1", 40)).unwrap();
+        b.expire(day(40));
+        (b.balance(day(40)), b.total_signed())
+    };
+    assert_eq!(run(true), run(false));
+    assert_eq!(run(true).0, bal(1_000, 0, 0));
+}

@@ -204,9 +204,11 @@ pub(crate) fn debit_fifo(
     post(conn, account, p, -points, None)
 }
 
-/// Takes back `points` earned by `sale_id`: first from that sale's own lots, then from the
-/// account's other unexpired lots (available ones FIFO, then pending ones), and whatever is
-/// left becomes shortfall. Posts `-points`. Returns `(taken from lots, added to shortfall)`.
+/// Takes back `points` earned by `sale_id`: first what that sale's own lots lost to expiry
+/// (gone already, so free: not taken a second time), then from that sale's own lots, then
+/// from the account's other unexpired lots (available ones FIFO, then pending ones), and
+/// whatever is left becomes shortfall. Posts minus what is not free. Returns `(taken from
+/// lots, added to shortfall)`; the free part is `points` minus both.
 pub(crate) fn take_back(
     conn: &Connection,
     account: i64,
@@ -218,6 +220,31 @@ pub(crate) fn take_back(
         return Ok((0, 0));
     }
     let now = ms(p.now);
+    // Points of the sale's own lots that already expired are gone: a return claims them back
+    // for free (whether the sweep ran before it or not), so they are not taken twice.
+    let mut free = 0;
+    {
+        let mut st = conn.prepare_cached(
+            "SELECT id, expired FROM lots
+             WHERE account_id = ?1 AND source_sale_id = ?2 AND expired > 0 ORDER BY id",
+        )?;
+        let expired: Vec<(i64, i64)> = st
+            .query_map(params![account, sale_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (lot, n) in expired {
+            let n = n.min(points - free);
+            if n == 0 {
+                break;
+            }
+            conn.prepare_cached("UPDATE lots SET expired = expired - ?2 WHERE id = ?1")?
+                .execute(params![lot, n])?;
+            free += n;
+        }
+    }
+    let owed = points - free;
+    if owed == 0 {
+        return Ok((0, 0));
+    }
     let mut candidates: Vec<(i64, i64)> = Vec::new();
     {
         let mut st = conn.prepare_cached(
@@ -239,7 +266,7 @@ pub(crate) fn take_back(
             candidates.push(row?);
         }
     }
-    let mut left = points;
+    let mut left = owed;
     for (lot, remaining) in candidates {
         if left == 0 {
             break;
@@ -252,6 +279,6 @@ pub(crate) fn take_back(
         conn.prepare_cached("UPDATE accounts SET shortfall = shortfall + ?2 WHERE id = ?1")?
             .execute(params![account, left])?;
     }
-    post(conn, account, p, -points, None)?;
-    Ok((points - left, left))
+    post(conn, account, p, -owed, None)?;
+    Ok((owed - left, left))
 }

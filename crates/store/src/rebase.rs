@@ -229,15 +229,15 @@ fn materialise(
             l.original,
             l.remaining,
             l.source_op,
+            l.expired,
         ];
         if let Some(id) = existing.get(&l.id) {
             let mut v = p.to_vec();
             v.push(id);
             tx.prepare_cached(
                 "UPDATE lots SET kind = ?1, earned_at = ?2, available_at = ?3, expires_at = ?4,
-                    original = ?5, remaining = ?6, source_op = ?7,
-                    expired = CASE WHEN ?6 > 0 THEN 0 ELSE expired END
-                 WHERE id = ?8",
+                    original = ?5, remaining = ?6, source_op = ?7, expired = ?8
+                 WHERE id = ?9",
             )?
             .execute(v.as_slice())?;
         } else {
@@ -246,8 +246,8 @@ fn materialise(
             v.extend_from_slice(&[&account as &dyn rusqlite::ToSql, &op_of_lot, &l.id]);
             tx.prepare_cached(
                 "INSERT INTO lots (kind, earned_at, available_at, expires_at, original, remaining,
-                    source_op, account_id, op_id, book_lot_id, source_sale_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,
+                    source_op, expired, account_id, op_id, book_lot_id, source_sale_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,
                     (SELECT id FROM sales WHERE op_id = ?7))",
             )?
             .execute(v.as_slice())?;

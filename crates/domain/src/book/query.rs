@@ -34,6 +34,7 @@ impl AccountBook {
                     points: -l.remaining,
                     lot_id: Some(l.id.clone()),
                 });
+                l.expired = l.expired.saturating_add(l.remaining);
                 l.remaining = 0;
             }
         }

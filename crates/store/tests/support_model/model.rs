@@ -15,6 +15,8 @@ pub struct MLot {
     pub available_at: Ts,
     pub expires_at: Option<Ts>,
     pub remaining: i64,
+    /// Swept by expiry and not yet claimed back by a return of its sale.
+    pub expired: i64,
     /// Index (in `Model::sales`) of the sale whose checkout or return created the lot.
     pub sale: Option<usize>,
 }
@@ -204,6 +206,7 @@ impl Model {
                 available_at,
                 expires_at,
                 remaining: points - settled,
+                expired: 0,
                 sale,
             });
         }
@@ -238,6 +241,18 @@ impl Model {
         if points <= 0 {
             return (0, 0);
         }
+        // What the sale's own lots lost to expiry is gone already: claimed back for free.
+        let mut free = 0;
+        for l in self
+            .lots
+            .iter_mut()
+            .filter(|l| l.account == account && l.sale == Some(sale))
+        {
+            let n = l.expired.min(points - free);
+            l.expired -= n;
+            free += n;
+        }
+        let owed = points - free;
         let mut order: Vec<usize> = (0..self.lots.len())
             .filter(|&i| {
                 let l = &self.lots[i];
@@ -261,7 +276,7 @@ impl Model {
             )
         });
         order.extend(others);
-        let mut left = points;
+        let mut left = owed;
         for i in order {
             let n = self.lots[i].remaining.min(left);
             self.lots[i].remaining -= n;
@@ -269,8 +284,8 @@ impl Model {
         }
         let a = self.acct(account);
         a.shortfall += left;
-        a.ledger -= points;
-        (points - left, left)
+        a.ledger -= owed;
+        (owed - left, left)
     }
 
     /// Expires every lot with `expires_at <= now`; returns the points expired.
@@ -284,6 +299,7 @@ impl Model {
         {
             total += l.remaining;
             per_account.push((l.account, l.remaining));
+            l.expired += l.remaining;
             l.remaining = 0;
         }
         for (a, n) in per_account {
