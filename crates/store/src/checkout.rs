@@ -58,16 +58,6 @@ pub(crate) fn snapshot(
     Ok((snap, balance))
 }
 
-/// A quote of a one-unit check, spending nothing: used to show the tier and the birthday
-/// window after a scan. `None` if the program rejects even that (e.g. a minimum check).
-pub(crate) fn probe_quote(
-    snap: &CustomerSnapshot,
-    program: &ProgramConfig,
-    now: DateTime<Utc>,
-) -> Option<Quote> {
-    quote(snap, &Basket::single(1), program, now, 0).ok()
-}
-
 /// Ledger/lot kind of an earn item.
 fn earn_kind(k: &EarnKind) -> &'static str {
     match k {

@@ -308,18 +308,21 @@ impl Store {
     fn view(&self, row: AccountRow, card: String, now: DateTime<Utc>) -> Result<CustomerView> {
         let program = self.programs.at(now);
         let (snapshot, balance) = crate::checkout::snapshot(&self.conn, &row, program, now)?;
-        let probe = crate::checkout::probe_quote(&snapshot, program, now);
+        let birthday_window = match (snapshot.birthday, &program.birthday) {
+            (Some(day), Some(rule)) => loyalty_domain::birthday_window(day, now, rule),
+            _ => false,
+        };
         Ok(CustomerView {
             account_id: row.account_id,
             card,
             cards: row.cards,
-            tier: probe.as_ref().and_then(|q| q.tier.clone()),
+            tier: loyalty_domain::tier_for(&snapshot, program, now),
             balance,
             lifetime_spend: row.lifetime_spend,
             lifetime_purchases: u32::try_from(row.lifetime_purchases).unwrap_or(u32::MAX),
             stamps: u32::try_from(row.stamps).unwrap_or(0),
             club_until: row.club_until,
-            birthday_window: probe.map(|q| q.birthday_today).unwrap_or(false),
+            birthday_window,
             customer: row.customer,
         })
     }
