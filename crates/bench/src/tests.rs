@@ -56,6 +56,27 @@ fn pipeline_at_500_members() {
             .collect()
     };
     assert!(bad_cards.is_empty(), "{bad_cards:?}");
+    // The generator writes each account's cached scan figures itself: they must be what the
+    // lots say (the scan view uses the cache, `balance` reads the lots).
+    let now = chrono::Utc::now();
+    let accounts: Vec<(i64, i64)> = {
+        let mut st = conn
+            .prepare("SELECT id, customer_id FROM accounts WHERE cache_until IS NOT NULL")
+            .expect("prepare");
+        let rows = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .expect("query");
+        rows.map(|r| r.expect("row")).collect()
+    };
+    assert!(
+        accounts.len() >= 450,
+        "most caches are fresh: {}",
+        accounts.len()
+    );
+    for (account, customer) in accounts {
+        let view = store.customer(customer, now).expect("view");
+        assert_eq!(view.balance, store.balance(account, now).expect("balance"));
+    }
     drop(store);
 
     let v = report.json();

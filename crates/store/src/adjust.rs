@@ -51,57 +51,65 @@ impl Store {
             author,
         };
         let program = self.programs.at(now);
-        ops::run(&mut self.conn, op_id, "adjust", &req, now, |tx, op| {
-            let row = by_account(tx, account_id)?;
-            let p = Posting {
-                op,
-                kind: "adjust",
-                sale_id: None,
-                reason,
-                now,
-            };
-            let mut settled = 0;
-            if points > 0 {
-                let lot = NewLot {
+        ops::run(
+            &mut self.conn,
+            &self.programs.at(now).tiers.window,
+            op_id,
+            "adjust",
+            &req,
+            now,
+            |tx, op| {
+                let row = by_account(tx, account_id)?;
+                let p = Posting {
+                    op,
                     kind: "adjust",
-                    earned_at: now,
-                    available_at: now,
-                    expires_at: program.expiry_months.map(|m| expires_at(now, m)),
                     sale_id: None,
+                    reason,
+                    now,
                 };
-                settled = credit(tx, account_id, points, &lot, &p)?.0;
-            } else {
-                let available = lots_balance(tx, account_id, now)?.available;
-                let requested = points.checked_neg().unwrap_or(Points::MAX);
-                if requested > available {
-                    return Err(StoreError::InsufficientPoints {
-                        available,
-                        requested,
-                    });
+                let mut settled = 0;
+                if points > 0 {
+                    let lot = NewLot {
+                        kind: "adjust",
+                        earned_at: now,
+                        available_at: now,
+                        expires_at: program.expiry_months.map(|m| expires_at(now, m)),
+                        sale_id: None,
+                    };
+                    settled = credit(tx, account_id, points, &lot, &p)?.0;
+                } else {
+                    let available = lots_balance(tx, account_id, now)?.available;
+                    let requested = points.checked_neg().unwrap_or(Points::MAX);
+                    if requested > available {
+                        return Err(StoreError::InsufficientPoints {
+                            available,
+                            requested,
+                        });
+                    }
+                    debit_fifo(tx, account_id, requested, &p)?;
                 }
-                debit_fifo(tx, account_id, requested, &p)?;
-            }
-            tx.prepare_cached(
+                tx.prepare_cached(
                 "INSERT INTO adjustments (op_id, account_id, points, reason, author, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?
             .execute(params![op, account_id, points, reason, author, ms(now)])?;
-            let adjustment_id = tx.last_insert_rowid();
-            Ok(Done {
-                result: Adjusted {
-                    adjustment_id,
-                    account_id,
-                    points,
-                    settled_shortfall: settled,
-                },
-                event: Some(Fact::Adjust {
-                    account_uid: row.account_uid,
-                    points,
-                    reason: reason.to_string(),
-                    author: author.to_string(),
-                    expiry_months: program.expiry_months,
-                }),
-            })
-        })
+                let adjustment_id = tx.last_insert_rowid();
+                Ok(Done {
+                    result: Adjusted {
+                        adjustment_id,
+                        account_id,
+                        points,
+                        settled_shortfall: settled,
+                    },
+                    event: Some(Fact::Adjust {
+                        account_uid: row.account_uid,
+                        points,
+                        reason: reason.to_string(),
+                        author: author.to_string(),
+                        expiry_months: program.expiry_months,
+                    }),
+                })
+            },
+        )
     }
 }

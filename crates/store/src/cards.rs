@@ -24,38 +24,46 @@ impl Store {
     ) -> Result<String> {
         let old = card::normalize(old_card)?;
         let prefix = self.card_prefix.clone();
-        ops::run(&mut self.conn, op_id, "reissue", &old, now, |tx, op| {
-            let row: Option<(i64, String, String, Option<String>)> = tx
-                .prepare_cached(
-                    "SELECT account_id, kind, status, replaced_by FROM cards WHERE number = ?1",
-                )?
-                .query_row([&old], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-                .optional()?;
-            let (account, kind, status, replaced_by) =
-                row.ok_or_else(|| StoreError::UnknownCard(old.clone()))?;
-            if status == "blocked" {
-                return Err(StoreError::CardBlocked {
-                    card: old.clone(),
-                    replaced_by,
-                });
-            }
-            let new = issue_card_number(tx, &prefix)?;
-            insert_card(tx, &new, account, &kind, op, now)?;
-            tx.prepare_cached(
-                "UPDATE cards SET status = 'blocked', replaced_by = ?2, blocked_at = ?3
+        ops::run(
+            &mut self.conn,
+            &self.programs.at(now).tiers.window,
+            op_id,
+            "reissue",
+            &old,
+            now,
+            |tx, op| {
+                let row: Option<(i64, String, String, Option<String>)> = tx
+                    .prepare_cached(
+                        "SELECT account_id, kind, status, replaced_by FROM cards WHERE number = ?1",
+                    )?
+                    .query_row([&old], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                    .optional()?;
+                let (account, kind, status, replaced_by) =
+                    row.ok_or_else(|| StoreError::UnknownCard(old.clone()))?;
+                if status == "blocked" {
+                    return Err(StoreError::CardBlocked {
+                        card: old.clone(),
+                        replaced_by,
+                    });
+                }
+                let new = issue_card_number(tx, &prefix)?;
+                insert_card(tx, &new, account, &kind, op, now)?;
+                tx.prepare_cached(
+                    "UPDATE cards SET status = 'blocked', replaced_by = ?2, blocked_at = ?3
                  WHERE number = ?1",
-            )?
-            .execute(params![old, new, ms(now)])?;
-            let account_uid = by_account(tx, account)?.account_uid;
-            Ok(Done {
-                result: new.clone(),
-                event: Some(Fact::CardBlock {
-                    account_uid,
-                    old_card: old.clone(),
-                    new_card: new,
-                }),
-            })
-        })
+                )?
+                .execute(params![old, new, ms(now)])?;
+                let account_uid = by_account(tx, account)?.account_uid;
+                Ok(Done {
+                    result: new.clone(),
+                    event: Some(Fact::CardBlock {
+                        account_uid,
+                        old_card: old.clone(),
+                        new_card: new,
+                    }),
+                })
+            },
+        )
     }
 
     /// Issues a family card on `account_id`: it earns onto and spends from the same balance.
@@ -68,6 +76,7 @@ impl Store {
         let prefix = self.card_prefix.clone();
         ops::run(
             &mut self.conn,
+            &self.programs.at(now).tiers.window,
             op_id,
             "family_card",
             &account_id,

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::error::{Result, StoreError};
 use crate::ledger::{credit, debit_fifo, lots_balance, NewLot, Posting};
 use crate::lookup::{by_customer, resolve, AccountRow};
-use crate::ops::{self, ms, next_counter, Done};
+use crate::ops::{self, ms, next_counter, opt_from_ms, Done};
 use crate::types::{Balance, CheckoutRequest, Receipt};
 use crate::Store;
 
@@ -22,20 +22,39 @@ pub(crate) fn snapshot(
     program: &ProgramConfig,
     now: DateTime<Utc>,
 ) -> Result<(CustomerSnapshot, Balance)> {
-    let mut balance = lots_balance(conn, row.account_id, now)?;
+    let now_ms = ms(now);
+    // The figures cached on the account when they hold now (one row read per scan), else
+    // the lots and sales themselves.
+    let cached = row
+        .cache
+        .filter(|c| c.usable(now_ms, &program.tiers.window));
+    let mut balance = match cached {
+        Some(c) => Balance {
+            available: c.available,
+            pending: c.pending,
+            shortfall: 0,
+            expiring_soon: c.soon,
+            next_expiry: opt_from_ms(c.next_expiry)?,
+        },
+        None => lots_balance(conn, row.account_id, now)?,
+    };
     balance.shortfall = row.shortfall;
     let lifetime_purchases = u32::try_from(row.lifetime_purchases).unwrap_or(u32::MAX);
-    let (window_spend, window_purchases) = match program.tiers.window {
-        TierWindow::Lifetime => (row.lifetime_spend, lifetime_purchases),
-        TierWindow::RollingDays(days) => {
-            let since = ms(now - Duration::days(i64::from(days)));
+    let (window_spend, window_purchases) = match (&program.tiers.window, cached) {
+        (TierWindow::Lifetime, _) => (row.lifetime_spend, lifetime_purchases),
+        (TierWindow::RollingDays(_), Some(c)) => (
+            c.win_spend,
+            u32::try_from(c.win_purchases).unwrap_or(u32::MAX),
+        ),
+        (TierWindow::RollingDays(days), None) => {
+            let since = ms(now - Duration::days(i64::from(*days)));
             let (spend, count): (i64, i64) = conn
                 .prepare_cached(
                     "SELECT COALESCE(SUM(after_discounts - returned_spend), 0),
                             COUNT(CASE WHEN returned_amount < subtotal THEN 1 END)
                      FROM sales WHERE account_id = ?1 AND sold_at > ?2 AND sold_at <= ?3",
                 )?
-                .query_row(params![row.account_id, since, ms(now)], |r| {
+                .query_row(params![row.account_id, since, now_ms], |r| {
                     Ok((r.get(0)?, r.get(1)?))
                 })?;
             (spend, u32::try_from(count).unwrap_or(u32::MAX))
@@ -112,179 +131,187 @@ impl Store {
             ..
         } = self;
         let program = programs.at(now);
-        ops::run(conn, op_id, "sale", &req, now, |tx, op| {
-            let (row, card) = resolve(tx, verifier, &opts.default_region, &req.card, now)?;
-            let (snap, _) = snapshot(tx, &row, program, now)?;
-            let q = quote(&snap, &req.basket, program, now, req.spend)?;
-            let receipt_no = match req.receipt.as_deref().map(str::trim) {
-                Some(r) if !r.is_empty() => {
-                    let used: Option<i64> = tx
-                        .prepare_cached("SELECT id FROM sales WHERE receipt_no = ?1")?
-                        .query_row([r], |x| x.get(0))
-                        .optional()?;
-                    if used.is_some() {
-                        return Err(StoreError::DuplicateReceipt(r.to_string()));
+        ops::run(
+            conn,
+            &program.tiers.window,
+            op_id,
+            "sale",
+            &req,
+            now,
+            |tx, op| {
+                let (row, card) = resolve(tx, verifier, &opts.default_region, &req.card, now)?;
+                let (snap, _) = snapshot(tx, &row, program, now)?;
+                let q = quote(&snap, &req.basket, program, now, req.spend)?;
+                let receipt_no = match req.receipt.as_deref().map(str::trim) {
+                    Some(r) if !r.is_empty() => {
+                        let used: Option<i64> = tx
+                            .prepare_cached("SELECT id FROM sales WHERE receipt_no = ?1")?
+                            .query_row([r], |x| x.get(0))
+                            .optional()?;
+                        if used.is_some() {
+                            return Err(StoreError::DuplicateReceipt(r.to_string()));
+                        }
+                        r.to_string()
                     }
-                    r.to_string()
-                }
-                _ => format!("{}-{:06}", opts.till_id, next_counter(tx, "receipt_seq")?),
-            };
-            let customer_earn: Points = q
-                .earn
-                .iter()
-                .filter(|e| !matches!(e.kind, EarnKind::ReferralReferrer))
-                .map(|e| e.points.max(0))
-                .sum();
-            tx.prepare_cached(
-                "INSERT INTO sales (receipt_no, op_id, account_id, card_number, sold_at,
+                    _ => format!("{}-{:06}", opts.till_id, next_counter(tx, "receipt_seq")?),
+                };
+                let customer_earn: Points = q
+                    .earn
+                    .iter()
+                    .filter(|e| !matches!(e.kind, EarnKind::ReferralReferrer))
+                    .map(|e| e.points.max(0))
+                    .sum();
+                tx.prepare_cached(
+                    "INSERT INTO sales (receipt_no, op_id, account_id, card_number, sold_at,
                     program_version, subtotal, discount_total, after_discounts, points_spent,
                     spend_value, to_pay, earned, referrer_points, quote_json)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-            )?
-            .execute(params![
-                receipt_no,
-                op,
-                row.account_id,
-                card,
-                ms(now),
-                q.program_version,
-                q.subtotal,
-                q.discount_total,
-                q.after_discounts,
-                q.points_spent,
-                q.spend_value,
-                q.to_pay,
-                customer_earn,
-                q.referrer_points,
-                serde_json::to_string(&q)?,
-            ])?;
-            let sale_id = tx.last_insert_rowid();
-            {
-                let mut ins = tx.prepare_cached(
-                    "INSERT INTO sale_lines (sale_id, line_no, sku, category, qty, amount)
+                )?
+                .execute(params![
+                    receipt_no,
+                    op,
+                    row.account_id,
+                    card,
+                    ms(now),
+                    q.program_version,
+                    q.subtotal,
+                    q.discount_total,
+                    q.after_discounts,
+                    q.points_spent,
+                    q.spend_value,
+                    q.to_pay,
+                    customer_earn,
+                    q.referrer_points,
+                    serde_json::to_string(&q)?,
+                ])?;
+                let sale_id = tx.last_insert_rowid();
+                {
+                    let mut ins = tx.prepare_cached(
+                        "INSERT INTO sale_lines (sale_id, line_no, sku, category, qty, amount)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                )?;
-                for (i, l) in req.basket.lines.iter().enumerate() {
-                    ins.execute(params![
-                        sale_id, i as i64, l.sku, l.category, l.qty, l.amount
-                    ])?;
+                    )?;
+                    for (i, l) in req.basket.lines.iter().enumerate() {
+                        ins.execute(params![
+                            sale_id, i as i64, l.sku, l.category, l.qty, l.amount
+                        ])?;
+                    }
                 }
-            }
-            let posting = |kind, reason| Posting {
-                op,
-                kind,
-                sale_id: Some(sale_id),
-                reason,
-                now,
-            };
-            debit_fifo(
-                tx,
-                row.account_id,
-                q.points_spent,
-                &posting("spend", &receipt_no),
-            )?;
-            let lot = |kind| NewLot {
-                kind,
-                earned_at: now,
-                available_at: q.available_at,
-                expires_at: q.expires_at,
-                sale_id: Some(sale_id),
-            };
-            let mut settled = 0;
-            for item in q.earn.iter().filter(|e| e.points > 0) {
-                if matches!(item.kind, EarnKind::ReferralReferrer) {
-                    continue;
-                }
-                let kind = earn_kind(&item.kind);
-                let (s, _) = credit(
+                let posting = |kind, reason| Posting {
+                    op,
+                    kind,
+                    sale_id: Some(sale_id),
+                    reason,
+                    now,
+                };
+                debit_fifo(
                     tx,
                     row.account_id,
-                    item.points,
-                    &lot(kind),
-                    &posting(kind, &item.reason),
+                    q.points_spent,
+                    &posting("spend", &receipt_no),
                 )?;
-                settled += s;
-            }
-            let mut referrer_uid = None;
-            if q.referrer_points > 0 {
-                if let Some(referrer) = row.customer.referrer_id {
-                    let r = by_customer(tx, referrer)?;
-                    let reason = format!("referral: first purchase of {}", row.customer.name);
-                    credit(
+                let lot = |kind| NewLot {
+                    kind,
+                    earned_at: now,
+                    available_at: q.available_at,
+                    expires_at: q.expires_at,
+                    sale_id: Some(sale_id),
+                };
+                let mut settled = 0;
+                for item in q.earn.iter().filter(|e| e.points > 0) {
+                    if matches!(item.kind, EarnKind::ReferralReferrer) {
+                        continue;
+                    }
+                    let kind = earn_kind(&item.kind);
+                    let (s, _) = credit(
                         tx,
-                        r.account_id,
-                        q.referrer_points,
-                        &lot("referral_referrer"),
-                        &posting("referral_referrer", &reason),
+                        row.account_id,
+                        item.points,
+                        &lot(kind),
+                        &posting(kind, &item.reason),
                     )?;
-                    referrer_uid = Some(r.account_uid);
+                    settled += s;
                 }
-            }
-            tx.prepare_cached(
-                "UPDATE accounts SET lifetime_spend = lifetime_spend + ?2,
+                let mut referrer_uid = None;
+                if q.referrer_points > 0 {
+                    if let Some(referrer) = row.customer.referrer_id {
+                        let r = by_customer(tx, referrer)?;
+                        let reason = format!("referral: first purchase of {}", row.customer.name);
+                        credit(
+                            tx,
+                            r.account_id,
+                            q.referrer_points,
+                            &lot("referral_referrer"),
+                            &posting("referral_referrer", &reason),
+                        )?;
+                        referrer_uid = Some(r.account_uid);
+                    }
+                }
+                tx.prepare_cached(
+                    "UPDATE accounts SET lifetime_spend = lifetime_spend + ?2,
                     lifetime_purchases = lifetime_purchases + 1, stamps = ?3,
                     birthday_bonus_year = COALESCE(?4, birthday_bonus_year),
                     referral_pending = 0
                  WHERE id = ?1",
-            )?
-            .execute(params![
-                row.account_id,
-                q.after_discounts,
-                q.stamps_after,
-                q.birthday_bonus_year,
-            ])?;
-            let receipt = Receipt {
-                receipt_no: receipt_no.clone(),
-                sale_id,
-                account_id: row.account_id,
-                card: card.clone(),
-                sold_at: now,
-                program_version: q.program_version,
-                subtotal: q.subtotal,
-                discount_total: q.discount_total,
-                after_discounts: q.after_discounts,
-                points_spent: q.points_spent,
-                spend_value: q.spend_value,
-                to_pay: q.to_pay,
-                earned: customer_earn,
-                settled_shortfall: settled,
-                referrer_points: if referrer_uid.is_some() {
-                    q.referrer_points
-                } else {
-                    0
-                },
-                available_at: q.available_at,
-                expires_at: q.expires_at,
-                stamps_after: q.stamps_after,
-                gift: q.gift.clone(),
-                tier_code: q.tier.as_ref().map(|t| t.code.clone()),
-            };
-            // Every store sale is `offline` (made without a server reservation) until
-            // reservations are wired into checkout.
-            let event = Fact::Sale {
-                receipt_no,
-                card,
-                account_uid: row.account_uid.clone(),
-                program_version: q.program_version,
-                lines: req.basket.lines.clone(),
-                subtotal: q.subtotal,
-                discount_total: q.discount_total,
-                after_discounts: q.after_discounts,
-                points_spent: q.points_spent,
-                to_pay: q.to_pay,
-                earn: q.earn.clone(),
-                referrer: referrer_uid.map(|uid| (uid, q.referrer_points)),
-                hold_days: program.hold_days,
-                expiry_months: program.expiry_months,
-                stamps_after: q.stamps_after,
-                birthday_bonus_year: q.birthday_bonus_year,
-                reservation_id: None,
-                offline: true,
-            };
-            Ok(Done {
-                result: receipt,
-                event: Some(event),
-            })
-        })
+                )?
+                .execute(params![
+                    row.account_id,
+                    q.after_discounts,
+                    q.stamps_after,
+                    q.birthday_bonus_year,
+                ])?;
+                let receipt = Receipt {
+                    receipt_no: receipt_no.clone(),
+                    sale_id,
+                    account_id: row.account_id,
+                    card: card.clone(),
+                    sold_at: now,
+                    program_version: q.program_version,
+                    subtotal: q.subtotal,
+                    discount_total: q.discount_total,
+                    after_discounts: q.after_discounts,
+                    points_spent: q.points_spent,
+                    spend_value: q.spend_value,
+                    to_pay: q.to_pay,
+                    earned: customer_earn,
+                    settled_shortfall: settled,
+                    referrer_points: if referrer_uid.is_some() {
+                        q.referrer_points
+                    } else {
+                        0
+                    },
+                    available_at: q.available_at,
+                    expires_at: q.expires_at,
+                    stamps_after: q.stamps_after,
+                    gift: q.gift.clone(),
+                    tier_code: q.tier.as_ref().map(|t| t.code.clone()),
+                };
+                // Every store sale is `offline` (made without a server reservation) until
+                // reservations are wired into checkout.
+                let event = Fact::Sale {
+                    receipt_no,
+                    card,
+                    account_uid: row.account_uid.clone(),
+                    program_version: q.program_version,
+                    lines: req.basket.lines.clone(),
+                    subtotal: q.subtotal,
+                    discount_total: q.discount_total,
+                    after_discounts: q.after_discounts,
+                    points_spent: q.points_spent,
+                    to_pay: q.to_pay,
+                    earn: q.earn.clone(),
+                    referrer: referrer_uid.map(|uid| (uid, q.referrer_points)),
+                    hold_days: program.hold_days,
+                    expiry_months: program.expiry_months,
+                    stamps_after: q.stamps_after,
+                    birthday_bonus_year: q.birthday_bonus_year,
+                    reservation_id: None,
+                    offline: true,
+                };
+                Ok(Done {
+                    result: receipt,
+                    event: Some(event),
+                })
+            },
+        )
     }
 }

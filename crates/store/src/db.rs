@@ -26,6 +26,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0002_sync",
         sql: include_str!("../../../migrations/till/0002_sync.sql"),
     },
+    Migration {
+        version: 3,
+        name: "0003_account_cache",
+        sql: include_str!("../../../migrations/till/0003_account_cache.sql"),
+    },
 ];
 
 /// SQLite page cache: 16 MiB (negative = KiB), keeps RSS modest at a million members.

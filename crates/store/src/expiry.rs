@@ -19,36 +19,45 @@ impl Store {
     /// points expired. Idempotent on `op_id`; a later sweep finds nothing already swept.
     /// Not a fact: no outbox event (the server expires lots by its own clock).
     pub fn expire(&mut self, op_id: Uuid, now: DateTime<Utc>) -> Result<Points> {
-        ops::run(&mut self.conn, op_id, "expire", &(), now, |tx, op| {
-            let lots: Vec<(i64, i64, i64)> = {
-                let mut st = tx.prepare_cached(
-                    "SELECT l.id, l.account_id, l.remaining FROM lots l
+        ops::run(
+            &mut self.conn,
+            &self.programs.at(now).tiers.window,
+            op_id,
+            "expire",
+            &(),
+            now,
+            |tx, op| {
+                let lots: Vec<(i64, i64, i64)> = {
+                    let mut st = tx.prepare_cached(
+                        "SELECT l.id, l.account_id, l.remaining FROM lots l
                      WHERE l.remaining > 0 AND l.expires_at IS NOT NULL AND l.expires_at <= ?1
                      ORDER BY l.account_id, l.id",
-                )?;
-                let rows = st.query_map([ms(now)], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-                rows.collect::<rusqlite::Result<_>>()?
-            };
-            let p = Posting {
-                op,
-                kind: "expire",
-                sale_id: None,
-                reason: "points expired",
-                now,
-            };
-            let mut total: Points = 0;
-            for (lot, account, remaining) in lots {
-                tx.prepare_cached(
+                    )?;
+                    let rows =
+                        st.query_map([ms(now)], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+                    rows.collect::<rusqlite::Result<_>>()?
+                };
+                let p = Posting {
+                    op,
+                    kind: "expire",
+                    sale_id: None,
+                    reason: "points expired",
+                    now,
+                };
+                let mut total: Points = 0;
+                for (lot, account, remaining) in lots {
+                    tx.prepare_cached(
                     "UPDATE lots SET expired = expired + remaining, remaining = 0 WHERE id = ?1",
                 )?
                 .execute(params![lot])?;
-                post(tx, account, &p, -remaining, Some(lot))?;
-                total += remaining;
-            }
-            Ok(Done {
-                result: total,
-                event: None,
-            })
-        })
+                    post(tx, account, &p, -remaining, Some(lot))?;
+                    total += remaining;
+                }
+                Ok(Done {
+                    result: total,
+                    event: None,
+                })
+            },
+        )
     }
 }

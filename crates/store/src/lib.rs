@@ -21,6 +21,7 @@
 //! Time: callers pass `store.clock_now(Utc::now())` (the till clock corrected by the last
 //! known server offset, [`Store::set_server_time`]) as every operation's `now`.
 
+pub mod cache;
 pub mod db;
 pub mod error;
 pub mod types;

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use loyalty_cards::{card, phone, qr};
 use rusqlite::{Connection, OptionalExtension, Row};
 
+use crate::cache::CachedFigures;
 use crate::error::{Result, StoreError};
 use crate::ops::{from_ms, opt_from_ms, parse_date};
 use crate::types::{CardInfo, CardStatus, Channel, Customer, CustomerHit, CustomerView};
@@ -26,6 +27,8 @@ pub(crate) struct AccountRow {
     pub referral_pending: bool,
     pub customer: Customer,
     pub cards: Vec<CardInfo>,
+    /// The scan figures cached on the account (see `cache`), if computed.
+    pub cache: Option<CachedFigures>,
 }
 
 macro_rules! row_sql {
@@ -37,6 +40,8 @@ macro_rules! row_sql {
                 cu.home_store, cu.preferred_channel, cu.marketing_consent, cu.consent_at, cu.tags,
                 cu.referrer_id, cu.enrolled_at, cu.enrolled_store, cu.enrolled_till,
                 COALESCE(a.uid, cu.uid),
+                a.cache_from, a.cache_until, a.cache_window, a.c_available, a.c_pending,
+                a.c_soon, a.c_next_expiry, a.c_win_spend, a.c_win_purchases,
                 (SELECT group_concat(k.number || '|' || k.kind || '|' || k.status || '|' ||
                         COALESCE(k.replaced_by, '') || '|' || k.issued_at, ',')
                  FROM cards k WHERE k.account_id = a.id) ",
@@ -124,6 +129,7 @@ fn read_row(r: &Row<'_>) -> rusqlite::Result<RawRow> {
         referral_pending: r.get(7)?,
         customer,
         cards: Vec::new(),
+        cache: cache_columns(r)?,
     };
     Ok((
         row,
@@ -132,8 +138,27 @@ fn read_row(r: &Row<'_>) -> rusqlite::Result<RawRow> {
         r.get(19)?,
         r.get(22)?,
         r.get(5)?,
-        r.get(26)?,
+        r.get(35)?,
     ))
+}
+
+/// The cache columns (26..=34) of a row; `None` while stale.
+fn cache_columns(r: &Row<'_>) -> rusqlite::Result<Option<CachedFigures>> {
+    let (from, until): (Option<i64>, Option<i64>) = (r.get(26)?, r.get(27)?);
+    let (Some(from), Some(until)) = (from, until) else {
+        return Ok(None);
+    };
+    Ok(Some(CachedFigures {
+        from,
+        until,
+        window: r.get(28)?,
+        available: r.get(29)?,
+        pending: r.get(30)?,
+        soon: r.get(31)?,
+        next_expiry: r.get(32)?,
+        win_spend: r.get(33)?,
+        win_purchases: r.get(34)?,
+    }))
 }
 
 fn finish_row(raw: RawRow) -> Result<AccountRow> {

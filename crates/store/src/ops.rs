@@ -7,7 +7,7 @@ use serde::{de::DeserializeOwned, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use loyalty_domain::Fact;
+use loyalty_domain::{Fact, TierWindow};
 
 use crate::error::{Result, StoreError};
 
@@ -57,6 +57,7 @@ pub(crate) struct Done<T> {
 /// Any error rolls everything back.
 pub(crate) fn run<T, R, F>(
     conn: &mut Connection,
+    window: &TierWindow,
     op_id: Uuid,
     kind: &'static str,
     req: &R,
@@ -84,6 +85,7 @@ where
     if let Some(fact) = &done.event {
         append_outbox(&tx, &op, kind, fact, now)?;
     }
+    crate::cache::refresh_stale(&tx, ms(now), window)?;
     tx.commit()?;
     Ok(done.result)
 }

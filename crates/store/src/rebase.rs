@@ -97,6 +97,7 @@ impl Store {
         let now = batch.server_time;
         let offset = offset_ms(batch.server_time, local_now);
         let mut report = SyncReport::default();
+        let window = self.programs.at(now).tiers.window;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -122,6 +123,7 @@ impl Store {
         sync_state::set(&tx, sync_state::INCLUDED, batch.included_upto_seq)?;
         sync_state::set(&tx, sync_state::LAST_SYNC, ms(batch.server_time))?;
         sync_state::set(&tx, sync_state::OFFSET, offset)?;
+        crate::cache::refresh_stale(&tx, ms(now), &window)?;
         tx.commit()?;
         self.clock_offset_ms = offset;
         if !batch.programs.is_empty() {

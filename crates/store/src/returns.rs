@@ -183,59 +183,72 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<ReturnReceipt> {
         let program = self.programs.at(now);
-        ops::run(&mut self.conn, op_id, "return", &req, now, |tx, op| {
-            let receipt_no = req.receipt_no.trim();
-            let (sale, lines) = load_sale(tx, receipt_no)?;
-            let (plan, amount) = plan(&sale, &lines, &req.items)?;
-            let (before, after) = (sale.returned_amount, sale.returned_amount + amount);
-            let s = sale.subtotal;
-            let earned_back = delta(s, before, after, sale.earned);
-            let spent_back = delta(s, before, after, sale.points_spent);
-            let refund = delta(s, before, after, sale.to_pay);
-            let spend_back = delta(s, before, after, sale.after_discounts);
-            let full = after == sale.subtotal;
-            let posting = |kind| Posting {
-                op,
-                kind,
-                sale_id: Some(sale.id),
-                reason: receipt_no,
-                now,
-            };
-            if spent_back > 0 {
-                let lot = NewLot {
-                    kind: "return_restore",
-                    earned_at: now,
-                    available_at: now,
-                    expires_at: program.expiry_months.map(|m| expires_at(now, m)),
+        ops::run(
+            &mut self.conn,
+            &self.programs.at(now).tiers.window,
+            op_id,
+            "return",
+            &req,
+            now,
+            |tx, op| {
+                let receipt_no = req.receipt_no.trim();
+                let (sale, lines) = load_sale(tx, receipt_no)?;
+                let (plan, amount) = plan(&sale, &lines, &req.items)?;
+                let (before, after) = (sale.returned_amount, sale.returned_amount + amount);
+                let s = sale.subtotal;
+                let earned_back = delta(s, before, after, sale.earned);
+                let spent_back = delta(s, before, after, sale.points_spent);
+                let refund = delta(s, before, after, sale.to_pay);
+                let spend_back = delta(s, before, after, sale.after_discounts);
+                let full = after == sale.subtotal;
+                let posting = |kind| Posting {
+                    op,
+                    kind,
                     sale_id: Some(sale.id),
+                    reason: receipt_no,
+                    now,
                 };
-                credit(
+                if spent_back > 0 {
+                    let lot = NewLot {
+                        kind: "return_restore",
+                        earned_at: now,
+                        available_at: now,
+                        expires_at: program.expiry_months.map(|m| expires_at(now, m)),
+                        sale_id: Some(sale.id),
+                    };
+                    credit(
+                        tx,
+                        sale.account_id,
+                        spent_back,
+                        &lot,
+                        &posting("return_restore"),
+                    )?;
+                }
+                let (taken, short) = take_back(
                     tx,
                     sale.account_id,
-                    spent_back,
-                    &lot,
-                    &posting("return_restore"),
+                    sale.id,
+                    earned_back,
+                    &posting("return_take"),
                 )?;
-            }
-            let (taken, short) = take_back(
-                tx,
-                sale.account_id,
-                sale.id,
-                earned_back,
-                &posting("return_take"),
-            )?;
-            tx.prepare_cached(
-                "UPDATE sales SET returned_amount = ?2, returned_spend = returned_spend + ?3,
+                tx.prepare_cached(
+                    "UPDATE sales SET returned_amount = ?2, returned_spend = returned_spend + ?3,
                     earned_taken = earned_taken + ?4, spent_restored = spent_restored + ?5
                  WHERE id = ?1",
-            )?
-            .execute(params![sale.id, after, spend_back, earned_back, spent_back])?;
-            tx.prepare_cached(
-                "UPDATE accounts SET lifetime_spend = lifetime_spend - ?2,
+                )?
+                .execute(params![
+                    sale.id,
+                    after,
+                    spend_back,
+                    earned_back,
+                    spent_back
+                ])?;
+                tx.prepare_cached(
+                    "UPDATE accounts SET lifetime_spend = lifetime_spend - ?2,
                     lifetime_purchases = MAX(lifetime_purchases - ?3, 0) WHERE id = ?1",
-            )?
-            .execute(params![sale.account_id, spend_back, full])?;
-            tx.prepare_cached(
+                )?
+                .execute(params![sale.account_id, spend_back, full])?;
+                tx.prepare_cached(
                 "INSERT INTO returns (op_id, sale_id, returned_at, amount, refund, earned_taken,
                     shortfall, spent_restored) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?
@@ -249,45 +262,46 @@ impl Store {
                 short,
                 spent_back
             ])?;
-            let return_id = tx.last_insert_rowid();
-            for (line_no, qty, value) in &plan {
-                tx.prepare_cached(
-                    "UPDATE sale_lines SET returned_qty = returned_qty + ?3
+                let return_id = tx.last_insert_rowid();
+                for (line_no, qty, value) in &plan {
+                    tx.prepare_cached(
+                        "UPDATE sale_lines SET returned_qty = returned_qty + ?3
                      WHERE sale_id = ?1 AND line_no = ?2",
-                )?
-                .execute(params![sale.id, line_no, qty])?;
-                tx.prepare_cached(
-                    "INSERT INTO return_lines (return_id, line_no, qty, amount)
+                    )?
+                    .execute(params![sale.id, line_no, qty])?;
+                    tx.prepare_cached(
+                        "INSERT INTO return_lines (return_id, line_no, qty, amount)
                      VALUES (?1, ?2, ?3, ?4)",
-                )?
-                .execute(params![return_id, line_no, qty, value])?;
-            }
-            Ok(Done {
-                result: ReturnReceipt {
-                    return_id,
-                    receipt_no: receipt_no.to_string(),
-                    amount,
-                    refund,
-                    earned_taken: taken,
-                    shortfall_added: short,
-                    spent_restored: spent_back,
-                    fully_returned: full,
-                },
-                // earned_taken = everything this return takes back: from lots and as
-                // shortfall (the book splits it the same way).
-                event: Some(Fact::Return {
-                    receipt_no: receipt_no.to_string(),
-                    sale_op_id: sale.op_id.clone(),
-                    account_uid: sale.account_uid.clone(),
-                    amount,
-                    refund,
-                    earned_taken: earned_back,
-                    spent_restored: spent_back,
-                    expiry_months: program.expiry_months,
-                    spend_returned: spend_back,
-                    fully_returned: full,
-                }),
-            })
-        })
+                    )?
+                    .execute(params![return_id, line_no, qty, value])?;
+                }
+                Ok(Done {
+                    result: ReturnReceipt {
+                        return_id,
+                        receipt_no: receipt_no.to_string(),
+                        amount,
+                        refund,
+                        earned_taken: taken,
+                        shortfall_added: short,
+                        spent_restored: spent_back,
+                        fully_returned: full,
+                    },
+                    // earned_taken = everything this return takes back: from lots and as
+                    // shortfall (the book splits it the same way).
+                    event: Some(Fact::Return {
+                        receipt_no: receipt_no.to_string(),
+                        sale_op_id: sale.op_id.clone(),
+                        account_uid: sale.account_uid.clone(),
+                        amount,
+                        refund,
+                        earned_taken: earned_back,
+                        spent_restored: spent_back,
+                        expiry_months: program.expiry_months,
+                        spend_returned: spend_back,
+                        fully_returned: full,
+                    }),
+                })
+            },
+        )
     }
 }

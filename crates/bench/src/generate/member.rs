@@ -220,6 +220,7 @@ impl Sim {
             self.full_return(&mut rows);
         }
         self.sweep(&mut rows);
+        rows.account.cache = self.cache(&rows);
         for s in &mut rows.sales {
             s.quote = quote_json(s);
         }
@@ -388,4 +389,35 @@ pub fn uuid_at(at: i64, bytes: [u8; 10]) -> String {
         .into_uuid()
         .hyphenated()
         .to_string()
+}
+
+impl Sim {
+    /// The account's cached scan figures at `now`, as the store computes them (its own lots
+    /// only: a referrer's lot written by this member invalidates the referrer's cache, which
+    /// the loader refreshes afterwards).
+    fn cache(&self, rows: &MemberRows) -> loyalty_store::cache::CachedFigures {
+        use loyalty_store::cache::{compute, window_days, CacheLot, CacheSale};
+        let own = rows.customer.id;
+        let lots: Vec<CacheLot> = rows
+            .lots
+            .iter()
+            .filter(|l| l.account_id == own)
+            .map(|l| CacheLot {
+                available_at: l.available_at,
+                expires_at: Some(l.expires_at),
+                remaining: l.remaining,
+            })
+            .collect();
+        let sales: Vec<CacheSale> = rows
+            .sales
+            .iter()
+            .map(|s| CacheSale {
+                sold_at: s.sold_at,
+                net_spend: s.after_discounts - s.returned_spend,
+                counts: s.returned_amount < s.subtotal,
+            })
+            .collect();
+        let window = window_days(&loyalty_domain::ProgramConfig::default().tiers.window);
+        compute(&lots, &sales, self.now, window)
+    }
 }

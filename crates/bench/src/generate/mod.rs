@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Instant;
 
+use loyalty_domain::ProgramConfig;
 use loyalty_store::{Store, StoreOptions};
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -25,7 +26,7 @@ use crate::stats::{peak_rss_mib, rss_mib};
 use member::{Ids, Sim, DAY, STORE_ID, TILL_ID};
 
 /// Bump when the generated data changes shape: older files are rebuilt.
-const GENERATOR_VERSION: &str = "1";
+const GENERATOR_VERSION: &str = "2";
 /// Page cache of the loading connection (KiB): the randomly ordered indexes stay in memory.
 const LOAD_CACHE_KIB: i64 = 1_048_576;
 const BATCH: usize = 1_024;
@@ -217,6 +218,23 @@ fn load(
         tx.execute_batch(&format!("DROP INDEX \"{name}\""))
             .map_err(err)?;
     }
+    // The cache-invalidating triggers too: the loader writes each account's cache itself.
+    let triggers: Vec<(String, String)> = {
+        let mut st = tx
+            .prepare(
+                "SELECT name, sql FROM sqlite_master
+                 WHERE type = 'trigger' AND tbl_name IN ('lots', 'sales')",
+            )
+            .map_err(err)?;
+        let rows = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(err)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(err)?
+    };
+    for (name, _) in &triggers {
+        tx.execute_batch(&format!("DROP TRIGGER \"{name}\""))
+            .map_err(err)?;
+    }
     tx.execute_batch(
         "CREATE TABLE IF NOT EXISTS bench_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
          CREATE TABLE IF NOT EXISTS bench_scratch_counter (id INTEGER PRIMARY KEY,
@@ -250,9 +268,17 @@ fn load(
     let mut w = writer::Writer::new(&tx);
     let (mut done, mut last_report) = (0u64, Instant::now());
     let mut write_s = 0.0;
+    // Accounts that got a lot from another member's rows (referrers): their cache is
+    // recomputed from the database after the load.
+    let mut foreign: Vec<i64> = Vec::new();
     for batch in recv {
         let t = Instant::now();
-        w.write(&batch?).map_err(err)?;
+        let batch = batch?;
+        for m in &batch {
+            let own = m.customer.id;
+            foreign.extend(m.lots.iter().map(|l| l.account_id).filter(|&a| a != own));
+        }
+        w.write(&batch).map_err(err)?;
         write_s += t.elapsed().as_secs_f64();
         done = (done + BATCH as u64).min(members);
         if last_report.elapsed().as_secs_f64() >= 2.0 || done == members {
@@ -293,6 +319,21 @@ fn load(
     eprintln!(
         "generate: {} secondary indexes rebuilt in {:.1} s",
         indexes.len(),
+        t.elapsed().as_secs_f64()
+    );
+    let t = Instant::now();
+    foreign.sort_unstable();
+    foreign.dedup();
+    let window = ProgramConfig::default().tiers.window;
+    for account in &foreign {
+        loyalty_store::cache::refresh(&tx, *account, now_ms, &window).map_err(err)?;
+    }
+    for (_, sql) in &triggers {
+        tx.execute_batch(sql).map_err(err)?;
+    }
+    eprintln!(
+        "generate: {} referrer caches refreshed in {:.1} s",
+        foreign.len(),
         t.elapsed().as_secs_f64()
     );
     tx.execute(

@@ -27,6 +27,8 @@ pub struct AccountRow {
     pub lifetime_purchases: i64,
     pub stamps: i64,
     pub referral_pending: bool,
+    /// The scan figures cached on the account (migration 0003), computed at the sim's now.
+    pub cache: loyalty_store::cache::CachedFigures,
 }
 
 /// `cards`.

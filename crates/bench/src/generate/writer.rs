@@ -105,8 +105,9 @@ impl<'c> Writer<'c> {
         )?;
         self.insert(
             "accounts (id, customer_id, shortfall, lifetime_spend, lifetime_purchases, stamps,
-                referral_pending, created_at)",
-            8,
+                referral_pending, created_at, cache_from, cache_until, cache_window, c_available,
+                c_pending, c_soon, c_next_expiry, c_win_spend, c_win_purchases)",
+            17,
             batch,
             |b, m| {
                 let (c, a) = (&m.customer, &m.account);
@@ -115,6 +116,10 @@ impl<'c> Writer<'c> {
                     .v(a.stamps)?
                     .v(a.referral_pending)?;
                 b.v(c.enrolled_at)?;
+                let k = &a.cache;
+                b.v(k.from)?.v(k.until)?.v(k.window)?.v(k.available)?;
+                b.v(k.pending)?.v(k.soon)?.v(k.next_expiry)?;
+                b.v(k.win_spend)?.v(k.win_purchases)?;
                 Ok(())
             },
         )?;

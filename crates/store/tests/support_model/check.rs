@@ -97,6 +97,18 @@ impl Harness {
                 ctx()
             );
             assert!(b.available >= 0 && b.pending >= 0 && b.shortfall >= 0);
+            // What a scan shows (the figures cached on the account when they hold) must be
+            // exactly what the lots say now.
+            let customer: i64 = store
+                .connection()
+                .query_row(
+                    "SELECT customer_id FROM accounts WHERE id = ?1",
+                    [id],
+                    |r| r.get(0),
+                )
+                .expect("customer of account");
+            let view = store.customer(customer, now).expect("scan view");
+            assert_eq!(view.balance, b, "scan view of account {id} {}", ctx());
         }
         // Open lots by (account, earned, available, expires): pins FIFO and expiry.
         let mut store_lots: BTreeMap<(i64, i64, i64, Option<i64>), i64> = BTreeMap::new();
