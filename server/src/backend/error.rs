@@ -6,6 +6,9 @@ use loyalty_domain::Points;
 pub enum BackendError {
     #[error("database error: {0}")]
     Db(String),
+    /// Transaction conflicts (serialization failures, deadlocks) that outlasted the retries.
+    #[error("database busy: {0}")]
+    Busy(String),
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
     #[error("migration {version} ({name}) was changed after it was applied; add a new migration instead")]
@@ -45,6 +48,7 @@ impl BackendError {
     pub fn code(&self) -> &'static str {
         match self {
             BackendError::Db(_) => "DB_ERROR",
+            BackendError::Busy(_) => "DB_BUSY",
             BackendError::Corrupt(_) => "DB_CORRUPT",
             BackendError::MigrationChanged { .. } => "DB_MIGRATION_CHANGED",
             BackendError::MigrationUnknown(_) => "DB_MIGRATION_UNKNOWN",
@@ -67,6 +71,7 @@ impl BackendError {
         matches!(
             self,
             BackendError::Db(_)
+                | BackendError::Busy(_)
                 | BackendError::Corrupt(_)
                 | BackendError::MigrationChanged { .. }
                 | BackendError::MigrationUnknown(_)
@@ -78,6 +83,33 @@ impl BackendError {
 impl From<rusqlite::Error> for BackendError {
     fn from(e: rusqlite::Error) -> Self {
         BackendError::Db(e.to_string())
+    }
+}
+
+impl From<tokio_postgres::Error> for BackendError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        use tokio_postgres::error::SqlState;
+        match e.code() {
+            Some(c)
+                if *c == SqlState::T_R_SERIALIZATION_FAILURE
+                    || *c == SqlState::T_R_DEADLOCK_DETECTED =>
+            {
+                BackendError::Busy(e.to_string())
+            }
+            _ => BackendError::Db(match e.as_db_error() {
+                Some(db) => format!("{} ({})", db.message(), db.code().code()),
+                None => e.to_string(),
+            }),
+        }
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for BackendError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        match e {
+            deadpool_postgres::PoolError::Backend(e) => e.into(),
+            other => BackendError::Db(format!("connection pool: {other}")),
+        }
     }
 }
 

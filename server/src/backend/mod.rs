@@ -7,9 +7,16 @@
 //! is a conflict, a gap stops the batch. Each applied event takes the next global `gseq`
 //! from the `counters` row, which also serialises appliers so gseq order = commit order.
 
+pub mod apply;
+pub mod batch;
 mod error;
 pub mod hash;
+pub mod migration;
+mod pages;
+pub mod postgres;
+pub mod reservation;
 pub mod sqlite;
+mod till_rows;
 
 pub use error::BackendError;
 

@@ -36,6 +36,14 @@ impl From<BackendError> for HttpError {
     fn from(e: BackendError) -> Self {
         use BackendError as B;
         let status = match &e {
+            B::Busy(_) => {
+                tracing::warn!(code = e.code(), error = %e, "database busy");
+                return HttpError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    e.code(),
+                    "the database is busy: retry later",
+                );
+            }
             _ if e.is_internal() => {
                 tracing::error!(code = e.code(), error = %e, "backend failure");
                 return HttpError::new(

@@ -1,29 +1,23 @@
 //! A till's upload: in-order, exactly-once, one IMMEDIATE transaction per batch; each
-//! event in a savepoint so a rejected fact leaves nothing behind.
+//! event in a savepoint so a rejected fact leaves nothing behind. The rules are shared
+//! ([`crate::backend::batch`]).
 
-use super::apply::{apply_event, ApplyError};
-use crate::backend::hash::{event_hash, fact_json, ts};
+use super::apply::apply_event;
+use crate::backend::apply::ApplyError;
+use crate::backend::batch::{self, Answer, Prepared, SettledRows, Step};
+use crate::backend::hash::ts;
 use crate::backend::{BackendError, Result};
 use chrono::{DateTime, Utc};
-use loyalty_wire::{Conflict, EventEnvelope, ShortfallNote, UploadResponse, MAX_BATCH};
+use loyalty_wire::{Conflict, EventEnvelope, ShortfallNote, UploadResponse};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
-
-/// `EVENT_CONFLICT`: a seq or op id already settled with other content.
-pub const EVENT_CONFLICT: &str = "EVENT_CONFLICT";
 
 pub fn ingest(
     c: &mut Connection,
     till_id: &str,
-    mut events: Vec<EventEnvelope>,
+    events: Vec<EventEnvelope>,
     received_at: DateTime<Utc>,
 ) -> Result<UploadResponse> {
-    if events.len() > MAX_BATCH {
-        return Err(BackendError::BatchTooLarge {
-            max: MAX_BATCH,
-            got: events.len(),
-        });
-    }
-    events.sort_by_key(|e| e.seq);
+    let events = batch::prepare(events)?;
     let mut tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut last: i64 = tx
         .query_row(
@@ -36,22 +30,21 @@ pub fn ingest(
     let start = last;
     let mut conflicts = Vec::new();
     let mut shortfalls = Vec::new();
-    for e in &events {
-        let json = fact_json(&e.fact)?;
-        let hash = event_hash(e.recorded_at, &json);
-        if e.seq <= 0 {
-            conflicts.push(conflict(e, "INVALID_SEQ", "seq must be 1 or more".into()));
-        } else if e.seq <= last {
-            settled(&tx, till_id, e, &hash, &mut conflicts, &mut shortfalls)?;
-        } else if e.seq > last + 1 {
-            break; // a gap: the till resends from applied_upto + 1
-        } else {
-            let outcome = apply_one(&mut tx, till_id, e, &json, &hash, received_at)?;
-            match outcome {
-                Ok(notes) => shortfalls.extend(notes),
-                Err(c) => conflicts.push(c),
+    for p in &events {
+        match batch::step(p.env.seq, last) {
+            Step::Invalid => conflicts.push(batch::invalid_seq(&p.env)),
+            Step::Settled => match settled(&tx, till_id, p)? {
+                Answer::Duplicate => shortfalls.extend(shortfalls_of(&tx, &p.env)?),
+                Answer::Conflict(c) => conflicts.push(c),
+            },
+            Step::Gap => break,
+            Step::Next => {
+                match apply_one(&mut tx, till_id, p, received_at)? {
+                    Ok(notes) => shortfalls.extend(notes),
+                    Err(c) => conflicts.push(c),
+                }
+                last = p.env.seq;
             }
-            last = e.seq;
         }
     }
     if last != start {
@@ -69,70 +62,35 @@ pub fn ingest(
     })
 }
 
-fn conflict(e: &EventEnvelope, code: &str, message: String) -> Conflict {
-    Conflict {
-        seq: e.seq,
-        op_id: e.op_id,
-        code: code.to_string(),
-        message,
-    }
-}
-
-/// An event at an already settled seq: a duplicate gets the same answer as the first time
-/// (its shortfalls, or its rejection); other content is a conflict.
-fn settled(
-    tx: &Transaction<'_>,
-    till_id: &str,
-    e: &EventEnvelope,
-    hash: &str,
-    conflicts: &mut Vec<Conflict>,
-    shortfalls: &mut Vec<ShortfallNote>,
-) -> Result<()> {
-    let op = e.op_id.to_string();
-    let applied: Option<(String, String)> = tx
+/// The stored rows of a settled seq, answered by the shared rule.
+fn settled(tx: &Transaction<'_>, till_id: &str, p: &Prepared) -> Result<Answer> {
+    let applied = tx
         .query_row(
             "SELECT op_id, hash FROM events WHERE till_id = ?1 AND seq = ?2",
-            params![till_id, e.seq],
+            params![till_id, p.env.seq],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
-    if let Some((op_id, h)) = applied {
-        if op_id == op && h == hash {
-            shortfalls.extend(shortfalls_of(tx, &op, e)?);
-        } else {
-            conflicts.push(conflict(
-                e,
-                EVENT_CONFLICT,
-                format!("seq {} was already applied with other content", e.seq),
-            ));
-        }
-        return Ok(());
-    }
-    let rejected: Option<(String, String, String, String)> = tx
-        .query_row(
+    let rejected = if applied.is_some() {
+        None
+    } else {
+        tx.query_row(
             "SELECT op_id, hash, code, message FROM rejected_events WHERE till_id = ?1 AND seq = ?2",
-            params![till_id, e.seq],
+            params![till_id, p.env.seq],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
-        .optional()?;
-    match rejected {
-        Some((op_id, h, code, message)) if op_id == op && h == hash => {
-            conflicts.push(conflict(e, &code, message));
-        }
-        _ => conflicts.push(conflict(
-            e,
-            EVENT_CONFLICT,
-            format!("seq {} was already settled with other content", e.seq),
-        )),
-    }
-    Ok(())
+        .optional()?
+    };
+    Ok(batch::settled_answer(p, SettledRows { applied, rejected }))
 }
 
-fn shortfalls_of(tx: &Transaction<'_>, op: &str, e: &EventEnvelope) -> Result<Vec<ShortfallNote>> {
+fn shortfalls_of(tx: &Transaction<'_>, e: &EventEnvelope) -> Result<Vec<ShortfallNote>> {
     let mut st = tx.prepare(
         "SELECT account_uid, points FROM shortfalls WHERE op_id = ?1 ORDER BY account_uid",
     )?;
-    let rows = st.query_map([op], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))?;
+    let rows = st.query_map([e.op_id.to_string()], |r| {
+        Ok((r.get::<_, String>(0)?, r.get(1)?))
+    })?;
     rows.map(|r| {
         let (account_uid, points) = r?;
         Ok(ShortfallNote {
@@ -150,11 +108,10 @@ fn shortfalls_of(tx: &Transaction<'_>, op: &str, e: &EventEnvelope) -> Result<Ve
 fn apply_one(
     tx: &mut Transaction<'_>,
     till_id: &str,
-    e: &EventEnvelope,
-    json: &str,
-    hash: &str,
+    p: &Prepared,
     received_at: DateTime<Utc>,
 ) -> Result<std::result::Result<Vec<ShortfallNote>, Conflict>> {
+    let e = &p.env;
     let op = e.op_id.to_string();
     let elsewhere: Option<(String, i64)> = tx
         .query_row(
@@ -163,14 +120,11 @@ fn apply_one(
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
-    let rejection = if let Some((t, s)) = elsewhere {
-        (
-            EVENT_CONFLICT.to_string(),
-            format!("op id {op} was already applied as seq {s} of till {t}"),
-        )
+    let (code, message) = if let Some((t, s)) = elsewhere {
+        batch::op_reused(e, &t, s)
     } else {
         let sp = tx.savepoint()?;
-        match apply_event(&sp, till_id, e, json, hash, received_at) {
+        match apply_event(&sp, till_id, e, &p.json, &p.hash, received_at) {
             Ok(notes) => {
                 sp.commit()?;
                 return Ok(Ok(notes));
@@ -182,7 +136,6 @@ fn apply_one(
             }
         }
     };
-    let (code, message) = rejection;
     tracing::warn!(till_id, seq = e.seq, op_id = %op, code, %message, "event rejected");
     tx.execute(
         "INSERT INTO rejected_events
@@ -192,13 +145,13 @@ fn apply_one(
             till_id,
             e.seq,
             op,
-            hash,
+            p.hash,
             code,
             message,
             ts(e.recorded_at),
             ts(received_at),
-            json
+            p.json
         ],
     )?;
-    Ok(Err(conflict(e, &code, message)))
+    Ok(Err(batch::conflict(e, &code, message)))
 }

@@ -1,15 +1,9 @@
 //! Embedded, ordered, checksummed server migrations (`migrations/server/sqlite/`).
 
-use crate::backend::hash::sha256_hex;
-use crate::backend::{BackendError, MigrationStatus, Result};
+use crate::backend::migration::verify;
+pub use crate::backend::migration::Migration;
+use crate::backend::{MigrationStatus, Result};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
-
-/// One embedded migration.
-pub struct Migration {
-    pub version: i64,
-    pub name: &'static str,
-    pub sql: &'static str,
-}
 
 /// The migrations of this build, in order. Never edit an entry once released: append one.
 pub const MIGRATIONS: &[Migration] = &[Migration {
@@ -35,18 +29,7 @@ pub fn migrate(conn: &mut Connection, migrations: &[Migration]) -> Result<Vec<Mi
         let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         rows.collect::<rusqlite::Result<_>>()?
     };
-    for (version, name, sum) in &applied {
-        match migrations.iter().find(|m| m.version == *version) {
-            None => return Err(BackendError::MigrationUnknown(*version)),
-            Some(m) if sha256_hex(m.sql) != *sum => {
-                return Err(BackendError::MigrationChanged {
-                    version: *version,
-                    name: name.clone(),
-                })
-            }
-            Some(_) => {}
-        }
-    }
+    verify(&applied, migrations)?;
     let mut out = Vec::new();
     for m in migrations {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -65,7 +48,7 @@ pub fn migrate(conn: &mut Connection, migrations: &[Migration]) -> Result<Vec<Mi
                 params![
                     m.version,
                     m.name,
-                    sha256_hex(m.sql),
+                    m.checksum(),
                     crate::backend::hash::ts(chrono::Utc::now())
                 ],
             )?;

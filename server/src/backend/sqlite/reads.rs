@@ -1,7 +1,9 @@
 //! Reads for tills: account states changed since a gseq, and the paged full snapshot.
 
 use super::apply::load_book;
+use crate::backend::apply::parse_book;
 use crate::backend::hash::ts;
+use crate::backend::pages;
 use crate::backend::{BackendError, Result};
 use chrono::{DateTime, Utc};
 use loyalty_domain::{AccountBook, Points, ProgramConfig};
@@ -64,11 +66,6 @@ pub fn reserved(c: &Connection, account_uid: &str, now: DateTime<Utc>) -> Result
     )?)
 }
 
-fn book_of(uid: &str, json: &str) -> Result<AccountBook> {
-    serde_json::from_str(json)
-        .map_err(|e| BackendError::Corrupt(format!("book of account {uid}: {e}")))
-}
-
 fn programs(c: &Connection, since: i64) -> Result<Vec<ProgramConfig>> {
     let mut st =
         c.prepare("SELECT config FROM program_versions WHERE gseq > ?1 ORDER BY version")?;
@@ -85,7 +82,7 @@ pub fn changes_since(
 ) -> Result<ChangesResponse> {
     // One fact can change two accounts (a sale and its referrer) under one gseq: a page
     // never splits a gseq, so it holds at least 2 rows.
-    let limit = limit.max(2) as usize;
+    let limit = pages::changes_limit(limit);
     let tx = c.transaction()?;
     let mut rows: Vec<(String, i64, String)> = {
         let mut st = tx.prepare(
@@ -96,18 +93,11 @@ pub fn changes_since(
         })?;
         rows.collect::<rusqlite::Result<_>>()?
     };
-    let has_more = rows.len() > limit;
-    if has_more {
-        let cut = rows[limit].1;
-        rows.truncate(limit);
-        while rows.len() > 1 && rows.last().map(|r| r.1) == Some(cut) {
-            rows.pop();
-        }
-    }
+    let has_more = pages::cut_changes(&mut rows, limit);
     let next = rows.last().map(|r| r.1).unwrap_or(since);
     let mut accounts = Vec::with_capacity(rows.len());
     for (uid, gseq, json) in rows {
-        let book = book_of(&uid, &json)?;
+        let book = parse_book(&uid, &json)?;
         accounts.push(account_state(&tx, &uid, gseq, book, now)?);
     }
     let included_upto_seq: i64 = tx
@@ -150,16 +140,10 @@ pub fn snapshot_page(
         })?;
         rows.collect::<rusqlite::Result<_>>()?
     };
-    let more = rows.len() > limit;
-    rows.truncate(limit);
-    let next_after = if more {
-        rows.last().map(|r| r.0.clone())
-    } else {
-        None
-    };
+    let next_after = pages::cut_snapshot(&mut rows, limit);
     let mut accounts = Vec::with_capacity(rows.len());
     for (uid, gseq, json) in rows {
-        let book = book_of(&uid, &json)?;
+        let book = parse_book(&uid, &json)?;
         accounts.push(account_state(&tx, &uid, gseq, book, now)?);
     }
     let programs = programs(&tx, 0)?;

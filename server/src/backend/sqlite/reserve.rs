@@ -1,27 +1,15 @@
-//! Online points reservations: what is available minus what other tills hold.
+//! Online points reservations: what is available minus what other tills hold (rules in
+//! [`crate::backend::reservation`]).
 
 use super::reads::{book_by_card, reserved};
 use crate::backend::hash::{parse_ts, ts};
+use crate::backend::reservation::{self as rules, Stored, SELECT};
 use crate::backend::{BackendError, Result};
 use chrono::{DateTime, Utc};
 use loyalty_wire::{ReservationRequest, ReservationResponse, ReservationStatus, VoidResponse};
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 use std::time::Duration;
 use uuid::Uuid;
-
-/// A stored reservation.
-struct Stored {
-    id: String,
-    till_id: String,
-    account_uid: String,
-    card: String,
-    points: i64,
-    status: String,
-    expires_at: String,
-}
-
-const SELECT: &str =
-    "SELECT id, till_id, account_uid, card, points, status, expires_at FROM reservations";
 
 fn stored(r: &Row<'_>) -> rusqlite::Result<Stored> {
     Ok(Stored {
@@ -35,25 +23,6 @@ fn stored(r: &Row<'_>) -> rusqlite::Result<Stored> {
     })
 }
 
-fn status_of(s: &str) -> Result<ReservationStatus> {
-    ReservationStatus::parse(s)
-        .ok_or_else(|| BackendError::Corrupt(format!("reservation status {s:?}")))
-}
-
-fn id_of(s: &str) -> Result<Uuid> {
-    Uuid::parse_str(s).map_err(|e| BackendError::Corrupt(format!("reservation id {s:?}: {e}")))
-}
-
-fn response(s: &Stored) -> Result<ReservationResponse> {
-    Ok(ReservationResponse {
-        reservation_id: id_of(&s.id)?,
-        account_uid: s.account_uid.clone(),
-        points: s.points,
-        expires_at: parse_ts(&s.expires_at)?,
-        status: status_of(&s.status)?,
-    })
-}
-
 pub fn reserve(
     c: &mut Connection,
     till_id: &str,
@@ -61,33 +30,19 @@ pub fn reserve(
     now: DateTime<Utc>,
     ttl: Duration,
 ) -> Result<ReservationResponse> {
-    if req.points <= 0 {
-        return Err(BackendError::InvalidPoints(req.points));
-    }
+    rules::check_request(req)?;
     let op = req.op_id.to_string();
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let sql = format!("{SELECT} WHERE op_id = ?1");
     if let Some(s) = tx.query_row(&sql, [&op], stored).optional()? {
-        if s.till_id == till_id && s.card == req.card && s.points == req.points {
-            return response(&s);
-        }
-        return Err(BackendError::OpConflict(op));
+        return rules::replay(&s, till_id, req);
     }
     // PostgreSQL: SELECT ... FROM accounts WHERE uid = $1 FOR UPDATE here.
     let (account_uid, book) = book_by_card(&tx, &req.card)?
         .ok_or_else(|| BackendError::CardNotFound(req.card.clone()))?;
     let available = book.balance(now).available;
-    let free = available
-        .saturating_sub(reserved(&tx, &account_uid, now)?)
-        .max(0);
-    if req.points > free {
-        return Err(BackendError::InsufficientPoints {
-            available: free,
-            requested: req.points,
-        });
-    }
-    let ttl = chrono::Duration::from_std(ttl).unwrap_or_else(|_| chrono::Duration::minutes(10));
-    let expires_at = now + ttl;
+    rules::check_free(available, reserved(&tx, &account_uid, now)?, req.points)?;
+    let expires_at = rules::expires_at(now, ttl);
     let id = Uuid::now_v7();
     tx.execute(
         "INSERT INTO reservations
@@ -127,18 +82,11 @@ pub fn void(
         .query_row(&sql, [&id], stored)
         .optional()?
         .ok_or_else(|| BackendError::ReservationNotFound(id.clone()))?;
-    if s.till_id != till_id {
-        return Err(BackendError::ReservationForbidden(id));
-    }
-    match status_of(&s.status)? {
-        ReservationStatus::Consumed => return Err(BackendError::ReservationConsumed(id)),
-        ReservationStatus::Void => {}
-        ReservationStatus::Active => {
-            tx.execute(
-                "UPDATE reservations SET status = 'void', closed_at = ?2 WHERE id = ?1",
-                params![id, ts(now)],
-            )?;
-        }
+    if rules::void_needs_update(&s, till_id)? {
+        tx.execute(
+            "UPDATE reservations SET status = 'void', closed_at = ?2 WHERE id = ?1",
+            params![id, ts(now)],
+        )?;
     }
     tx.commit()?;
     Ok(VoidResponse {

@@ -1,19 +1,11 @@
 //! Stores and tills: registration, listing, revocation, token lookup.
 
-use crate::backend::hash::{parse_ts, ts};
+use crate::backend::hash::ts;
+use crate::backend::till_rows::{record, RawTill, SELECT_TILL};
 use crate::backend::{BackendError, Result, TillRecord};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 use uuid::Uuid;
-
-const SELECT_TILL: &str = "SELECT t.id, t.store_id, s.name, t.revoked, t.created_at,
-        COALESCE(c.last_seq, 0)
-    FROM tills t
-    JOIN stores s ON s.id = t.store_id
-    LEFT JOIN till_cursors c ON c.till_id = t.id";
-
-/// Raw columns of a till row (times parsed afterwards, outside rusqlite's closure).
-type RawTill = (String, String, String, bool, String, i64);
 
 fn raw(r: &Row<'_>) -> rusqlite::Result<RawTill> {
     Ok((
@@ -24,18 +16,6 @@ fn raw(r: &Row<'_>) -> rusqlite::Result<RawTill> {
         r.get(4)?,
         r.get(5)?,
     ))
-}
-
-fn record(raw: RawTill) -> Result<TillRecord> {
-    let (id, store_id, store_name, revoked, created_at, last_seq) = raw;
-    Ok(TillRecord {
-        id,
-        store_id,
-        store_name,
-        revoked,
-        created_at: parse_ts(&created_at)?,
-        last_seq,
-    })
 }
 
 fn by_id(c: &Connection, id: &str) -> Result<Option<TillRecord>> {

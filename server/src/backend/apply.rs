@@ -1,0 +1,317 @@
+//! Applying one fact, SQL-agnostic: which rows it reads ([`needs`]), and, from those rows,
+//! what it writes ([`plan`]) through the pure `AccountBook::apply`. Every backend reads the
+//! needed rows (locking the accounts), calls [`plan`], then writes the [`Plan`] with its
+//! own SQL under the next gseq. So both backends accept, reject and change exactly alike.
+
+use super::BackendError;
+use chrono::{DateTime, Utc};
+use loyalty_domain::{AccountBook, Applied, ApplyCtx, Fact, Points};
+use loyalty_wire::ShortfallNote;
+use std::collections::HashMap;
+
+/// Why a fact was not applied.
+#[derive(Debug)]
+pub enum ApplyError {
+    /// The fact cannot be applied (settled as a conflict, nothing written).
+    Reject { code: &'static str, message: String },
+    /// The database failed (the whole batch fails).
+    Backend(BackendError),
+}
+
+impl From<BackendError> for ApplyError {
+    fn from(e: BackendError) -> Self {
+        ApplyError::Backend(e)
+    }
+}
+
+fn reject(code: &'static str, message: String) -> ApplyError {
+    ApplyError::Reject { code, message }
+}
+
+pub type Applying<T> = std::result::Result<T, ApplyError>;
+
+/// The rows a fact reads before it is planned.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Needs {
+    /// Account uids (the fact's own first; a sale's referrer next). Lock these.
+    pub accounts: Vec<String>,
+    /// Card numbers whose owner matters.
+    pub cards: Vec<String>,
+    /// An enrolment's customer uid (must be new).
+    pub customer: Option<String>,
+}
+
+/// What the backend read for [`Needs`]: only the rows that exist.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// Stored books by account uid.
+    pub books: HashMap<String, AccountBook>,
+    /// Card number → owning account uid.
+    pub card_owners: HashMap<String, String>,
+    /// The account of the enrolment's customer, if the customer exists already.
+    pub customer_account: Option<String>,
+}
+
+/// The account and customer rows of an enrolment.
+#[derive(Debug, PartialEq, Eq)]
+pub struct NewAccount {
+    pub account_uid: String,
+    pub customer_uid: String,
+    /// `loyalty_domain::Profile` as JSON.
+    pub profile: String,
+    pub referrer_uid: Option<String>,
+}
+
+/// Everything one applied fact writes (besides its event row and the gseq counter).
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// Insert first (the book is in `books`).
+    pub new_account: Option<NewAccount>,
+    /// Set to 'blocked' (before `new_cards` are inserted).
+    pub block_card: Option<String>,
+    /// `(number, kind)` to insert as active cards of the fact's account.
+    pub new_cards: Vec<(String, &'static str)>,
+    /// A sale's reservation id: 'active' → 'consumed' by this op.
+    pub consume_reservation: Option<String>,
+    /// `(account uid, book JSON)` to store with the new gseq, in order.
+    pub books: Vec<(String, String)>,
+    /// `(account uid, points)` the books could not cover.
+    pub shortfalls: Vec<(String, Points)>,
+}
+
+impl Plan {
+    /// The shortfall notes of the applied event.
+    pub fn notes(&self, e: &loyalty_wire::EventEnvelope) -> Vec<ShortfallNote> {
+        self.shortfalls
+            .iter()
+            .map(|(account_uid, points)| ShortfallNote {
+                seq: e.seq,
+                op_id: e.op_id,
+                account_uid: account_uid.clone(),
+                points: *points,
+            })
+            .collect()
+    }
+}
+
+/// The rows `fact` reads.
+pub fn needs(fact: &Fact) -> Needs {
+    let mut n = Needs {
+        accounts: vec![fact.account_uid().to_string()],
+        ..Needs::default()
+    };
+    match fact {
+        Fact::Enrol {
+            customer_uid, card, ..
+        } => {
+            n.cards.push(card.clone());
+            n.customer = Some(customer_uid.clone());
+        }
+        Fact::Sale { referrer, .. } => {
+            if let Some((uid, _)) = referrer.as_ref().filter(|(_, p)| *p > 0) {
+                if !n.accounts.contains(uid) {
+                    n.accounts.push(uid.clone());
+                }
+            }
+        }
+        Fact::CardBlock {
+            old_card, new_card, ..
+        } => {
+            n.cards.push(old_card.clone());
+            n.cards.push(new_card.clone());
+        }
+        Fact::FamilyCard { card, .. } => n.cards.push(card.clone()),
+        Fact::Return { .. } | Fact::Adjust { .. } => {}
+    }
+    n
+}
+
+/// Parses a stored book.
+pub fn parse_book(account_uid: &str, json: &str) -> Result<AccountBook, BackendError> {
+    serde_json::from_str(json)
+        .map_err(|e| BackendError::Corrupt(format!("book of account {account_uid}: {e}")))
+}
+
+fn book_apply(book: &mut AccountBook, fact: &Fact, ctx: ApplyCtx<'_>) -> Applying<Applied> {
+    book.apply(fact, ctx)
+        .map_err(|e| reject(e.code(), e.to_string()))
+}
+
+/// A card for the account: already its own → nothing; another's → `CARD_TAKEN`.
+fn add_card(
+    loaded: &Loaded,
+    plan: &mut Plan,
+    account: &str,
+    card: &str,
+    kind: &'static str,
+) -> Applying<()> {
+    match loaded.card_owners.get(card) {
+        Some(owner) if owner == account => Ok(()),
+        Some(owner) => Err(reject(
+            "CARD_TAKEN",
+            format!("card {card} already belongs to account {owner}"),
+        )),
+        None => {
+            plan.new_cards.push((card.to_string(), kind));
+            Ok(())
+        }
+    }
+}
+
+/// Plans one in-order fact from the rows [`needs`] asked for. `event_time` is
+/// `min(recorded_at, received_at)`.
+pub fn plan(
+    fact: &Fact,
+    op_id: &str,
+    event_time: DateTime<Utc>,
+    mut loaded: Loaded,
+) -> Applying<Plan> {
+    let ctx = ApplyCtx { op_id, event_time };
+    let account = fact.account_uid().to_string();
+    let mut plan = Plan::default();
+    let existing = |loaded: &mut Loaded| {
+        loaded
+            .books
+            .remove(&account)
+            .ok_or_else(|| reject("ACCOUNT_NOT_FOUND", format!("account {account} not found")))
+    };
+    let mut touched: Vec<(AccountBook, Applied)> = Vec::new();
+    match fact {
+        Fact::Enrol {
+            customer_uid,
+            card,
+            profile,
+            referrer_uid,
+            ..
+        } => {
+            if loaded.books.contains_key(&account) {
+                return Err(reject(
+                    "ACCOUNT_EXISTS",
+                    format!("account {account} already exists"),
+                ));
+            }
+            let mut book = AccountBook::new(account.as_str());
+            let applied = book_apply(&mut book, fact, ctx)?;
+            if let Some(other) = &loaded.customer_account {
+                return Err(reject(
+                    "CUSTOMER_EXISTS",
+                    format!("customer {customer_uid} already has account {other}"),
+                ));
+            }
+            plan.new_account = Some(NewAccount {
+                account_uid: account.clone(),
+                customer_uid: customer_uid.clone(),
+                profile: serde_json::to_string(profile).map_err(BackendError::from)?,
+                referrer_uid: referrer_uid.clone(),
+            });
+            add_card(&loaded, &mut plan, &account, card, "primary")?;
+            touched.push((book, applied));
+        }
+        Fact::Sale {
+            referrer,
+            hold_days,
+            expiry_months,
+            reservation_id,
+            ..
+        } => {
+            let mut book = existing(&mut loaded)?;
+            let applied = book_apply(&mut book, fact, ctx)?;
+            touched.push((book, applied));
+            if let Some((ref_uid, points)) = referrer.as_ref().filter(|(_, p)| *p > 0) {
+                let credit = |b: &mut AccountBook| {
+                    b.credit_referral(op_id, *points, event_time, *hold_days, *expiry_months)
+                        .map_err(|e| reject(e.code(), e.to_string()))
+                };
+                if *ref_uid == account {
+                    // A self-referral credits the same (already changed) book.
+                    let own = &mut touched[0];
+                    let applied = credit(&mut own.0)?;
+                    own.1.shortfall_added += applied.shortfall_added;
+                } else if let Some(mut rbook) = loaded.books.remove(ref_uid) {
+                    let applied = credit(&mut rbook)?;
+                    touched.push((rbook, applied));
+                } else {
+                    tracing::warn!(
+                        op_id, referrer = %ref_uid,
+                        "referrer account not found: referral points not credited"
+                    );
+                }
+            }
+            plan.consume_reservation = reservation_id.as_ref().map(|r| r.to_string());
+        }
+        Fact::Return { .. } | Fact::Adjust { .. } => {
+            let mut book = existing(&mut loaded)?;
+            let applied = book_apply(&mut book, fact, ctx)?;
+            touched.push((book, applied));
+        }
+        Fact::CardBlock {
+            old_card, new_card, ..
+        } => {
+            let mut book = existing(&mut loaded)?;
+            let applied = book_apply(&mut book, fact, ctx)?;
+            if loaded.card_owners.get(old_card) != Some(&account) {
+                return Err(reject(
+                    "CARD_NOT_FOUND",
+                    format!("card {old_card} is not a card of account {account}"),
+                ));
+            }
+            plan.block_card = Some(old_card.clone());
+            add_card(&loaded, &mut plan, &account, new_card, "primary")?;
+            touched.push((book, applied));
+        }
+        Fact::FamilyCard { card, .. } => {
+            let mut book = existing(&mut loaded)?;
+            let applied = book_apply(&mut book, fact, ctx)?;
+            add_card(&loaded, &mut plan, &account, card, "family")?;
+            touched.push((book, applied));
+        }
+    }
+    for (mut book, applied) in touched {
+        book.prune_empty();
+        let json = serde_json::to_string(&book).map_err(BackendError::from)?;
+        if applied.shortfall_added > 0 {
+            plan.shortfalls
+                .push((book.account_uid.clone(), applied.shortfall_added));
+        }
+        plan.books.push((book.account_uid, json));
+    }
+    Ok(plan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn adjust(account: &str, points: Points) -> Fact {
+        Fact::Adjust {
+            account_uid: account.into(),
+            points,
+            reason: "t".into(),
+            author: "o".into(),
+            expiry_months: None,
+        }
+    }
+
+    #[test]
+    fn needs_and_plans_without_a_database() {
+        let t = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+        let op = uuid::Uuid::now_v7().to_string();
+        assert_eq!(needs(&adjust("a", 5)).accounts, ["a"]);
+        let err = plan(&adjust("a", 5), &op, t, Loaded::default()).unwrap_err();
+        assert!(matches!(
+            err,
+            ApplyError::Reject {
+                code: "ACCOUNT_NOT_FOUND",
+                ..
+            }
+        ));
+
+        let mut loaded = Loaded::default();
+        loaded.books.insert("a".into(), AccountBook::new("a"));
+        let p = plan(&adjust("a", -7), &op, t, loaded).unwrap();
+        assert_eq!(p.shortfalls, [("a".to_string(), 7)]);
+        assert_eq!(p.books.len(), 1);
+        assert!(p.new_account.is_none() && p.new_cards.is_empty());
+    }
+}
