@@ -4,7 +4,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 CARGO ?= cargo
 MEMBERS ?= 1000000
 
-.PHONY: run test deps fmt lint unit bench bench-store
+.PHONY: run test deps fmt lint unit test-pg bench bench-store
 
 deps:
 	@./scripts/install-deps.sh
@@ -13,8 +13,9 @@ deps:
 run: deps
 	$(CARGO) run --release -p loyalty-till-cli -- demo
 
-## make test: format check, clippy -D warnings, every test of the workspace.
-test: deps fmt lint unit
+## make test: format check, clippy -D warnings, every test of the workspace (SQLite), then
+## the server's PostgreSQL variants on a throwaway cluster.
+test: deps fmt lint unit test-pg
 
 fmt:
 	$(CARGO) fmt --all -- --check
@@ -24,6 +25,10 @@ lint:
 
 unit:
 	$(CARGO) test --workspace --locked
+
+# Only the PostgreSQL variants (`unit` ran the SQLite ones and reported these as skipped).
+test-pg:
+	./scripts/with-postgres.sh $(CARGO) test -p loyalty-server --locked -- postgres
 
 ## make bench: the benchmarks (1M members; reuses bench-data/ between runs).
 bench: deps bench-store

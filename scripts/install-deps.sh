@@ -5,7 +5,8 @@ set -euo pipefail
 
 need_apt=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
-for p in build-essential pkg-config; do
+# postgresql: the throwaway cluster of scripts/with-postgres.sh (make test-pg).
+for p in build-essential pkg-config postgresql; do
   have_pkg "$p" || need_apt+=("$p")
 done
 

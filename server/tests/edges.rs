@@ -4,11 +4,20 @@ mod support;
 
 use serde_json::{json, Value};
 use support::*;
+
+backend_tests!(
+    health_and_openapi_need_no_token,
+    wrong_tokens_are_401_then_429_and_valid_tokens_still_pass,
+    revoked_tokens_stop_working,
+    a_till_uploads_only_for_itself,
+    hostile_bodies_are_4xx_with_a_code,
+    racing_reservations_cannot_hold_the_same_points,
+    a_sale_consumes_its_reservation,
+);
 use uuid::Uuid;
 
-#[tokio::test]
-async fn health_and_openapi_need_no_token() {
-    let s = start().await;
+async fn health_and_openapi_need_no_token(db: Db) {
+    let s = start(db).await;
     let r = s.client.get(s.url("/api/v1/health")).send().await.unwrap();
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.unwrap();
@@ -34,9 +43,8 @@ async fn health_and_openapi_need_no_token() {
     s.stop().await;
 }
 
-#[tokio::test]
-async fn wrong_tokens_are_401_then_429_and_valid_tokens_still_pass() {
-    let s = start_with(|c| c.auth_failures_per_minute = 5).await;
+async fn wrong_tokens_are_401_then_429_and_valid_tokens_still_pass(db: Db) {
+    let s = start_with(db, |c| c.auth_failures_per_minute = 5).await;
     let till = s.till("Main St").await;
     let bad = Till {
         id: till.id.clone(),
@@ -59,9 +67,8 @@ async fn wrong_tokens_are_401_then_429_and_valid_tokens_still_pass() {
     s.stop().await;
 }
 
-#[tokio::test]
-async fn revoked_tokens_stop_working() {
-    let s = start().await;
+async fn revoked_tokens_stop_working(db: Db) {
+    let s = start(db).await;
     let till = s.till("Main St").await;
     assert_eq!(s.get(&till, "/api/v1/changes").await.0, 200);
     s.backend
@@ -74,9 +81,8 @@ async fn revoked_tokens_stop_working() {
     s.stop().await;
 }
 
-#[tokio::test]
-async fn a_till_uploads_only_for_itself() {
-    let s = start().await;
+async fn a_till_uploads_only_for_itself(db: Db) {
+    let s = start(db).await;
     let a = s.till("Main St").await;
     let b = s.till("Main St").await;
     let r = s.upload_raw(&a, &b.id, &[env(1, enrol("x", "c", 1))]).await;
@@ -108,9 +114,8 @@ async fn raw_post(
     (st, r.json().await.unwrap_or(Value::Null))
 }
 
-#[tokio::test]
-async fn hostile_bodies_are_4xx_with_a_code() {
-    let s = start_with(|c| c.body_limit_bytes = 64 * 1024).await;
+async fn hostile_bodies_are_4xx_with_a_code(db: Db) {
+    let s = start_with(db, |c| c.body_limit_bytes = 64 * 1024).await;
     let till = s.till("Main St").await;
     let json = "application/json";
     let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
@@ -166,9 +171,8 @@ fn reservation(card: &str, points: i64) -> Value {
     json!({ "op_id": Uuid::now_v7(), "card": card, "points": points })
 }
 
-#[tokio::test]
-async fn racing_reservations_cannot_hold_the_same_points() {
-    let s = start().await;
+async fn racing_reservations_cannot_hold_the_same_points(db: Db) {
+    let s = start(db).await;
     let a = s.till("Main St").await;
     let b = s.till("Harbour").await;
     s.upload(&a, &[env(1, enrol("acc-1", "card-1", 100))]).await;
@@ -255,9 +259,8 @@ async fn racing_reservations_cannot_hold_the_same_points() {
     s.stop().await;
 }
 
-#[tokio::test]
-async fn a_sale_consumes_its_reservation() {
-    let s = start().await;
+async fn a_sale_consumes_its_reservation(db: Db) {
+    let s = start(db).await;
     let till = s.till("Main St").await;
     s.upload(&till, &[env(1, enrol("acc-1", "card-1", 100))])
         .await;

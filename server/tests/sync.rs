@@ -5,6 +5,17 @@ mod support;
 use serde_json::{json, Value};
 use support::*;
 
+backend_tests!(
+    upload_is_idempotent_and_in_order,
+    a_gap_stops_the_batch_and_a_resend_continues,
+    same_seq_or_op_id_with_other_content_is_a_conflict,
+    offline_overdraw_is_a_reported_shortfall_never_a_rejection,
+    changes_follow_gseq_across_tills_and_pages,
+    snapshot_pages_every_account_once,
+    card_block_and_family_card_update_cards,
+    a_referees_sale_credits_the_referrer_under_the_same_gseq,
+);
+
 fn available(account: &Value) -> i64 {
     // Σ remaining of the book's lots (all available at once in these tests).
     account["book"]["lots"]
@@ -15,9 +26,8 @@ fn available(account: &Value) -> i64 {
         .sum()
 }
 
-#[tokio::test]
-async fn upload_is_idempotent_and_in_order() {
-    let s = start().await;
+async fn upload_is_idempotent_and_in_order(db: Db) {
+    let s = start(db).await;
     let till = s.till("Main St").await;
     let batch = vec![
         env(1, enrol("acc-1", "2000000000015", 100)),
@@ -43,9 +53,8 @@ async fn upload_is_idempotent_and_in_order() {
     s.stop().await;
 }
 
-#[tokio::test]
-async fn a_gap_stops_the_batch_and_a_resend_continues() {
-    let s = start().await;
+async fn a_gap_stops_the_batch_and_a_resend_continues(db: Db) {
+    let s = start(db).await;
     let till = s.till("Main St").await;
     let e1 = env(1, enrol("acc-1", "2000000000015", 10));
     let e2 = env(2, adjust("acc-1", 1));
@@ -69,9 +78,8 @@ async fn a_gap_stops_the_batch_and_a_resend_continues() {
     s.stop().await;
 }
 
-#[tokio::test]
-async fn same_seq_or_op_id_with_other_content_is_a_conflict() {
-    let s = start().await;
+async fn same_seq_or_op_id_with_other_content_is_a_conflict(db: Db) {
+    let s = start(db).await;
     let till = s.till("Main St").await;
     let e1 = env(1, enrol("acc-1", "2000000000015", 10));
     let e2 = env(2, adjust("acc-1", 5));
@@ -109,9 +117,8 @@ async fn same_seq_or_op_id_with_other_content_is_a_conflict() {
     s.stop().await;
 }
 
-#[tokio::test]
-async fn offline_overdraw_is_a_reported_shortfall_never_a_rejection() {
-    let s = start().await;
+async fn offline_overdraw_is_a_reported_shortfall_never_a_rejection(db: Db) {
+    let s = start(db).await;
     let till = s.till("Main St").await;
     let batch = vec![
         env(1, enrol("acc-1", "2000000000015", 10)),
@@ -131,9 +138,8 @@ async fn offline_overdraw_is_a_reported_shortfall_never_a_rejection() {
     s.stop().await;
 }
 
-#[tokio::test]
-async fn changes_follow_gseq_across_tills_and_pages() {
-    let s = start().await;
+async fn changes_follow_gseq_across_tills_and_pages(db: Db) {
+    let s = start(db).await;
     let a = s.till("Main St").await;
     let b = s.till("Harbour").await;
     s.upload(&a, &[env(1, enrol("acc-1", "2000000000015", 1))])
@@ -166,9 +172,8 @@ async fn changes_follow_gseq_across_tills_and_pages() {
     s.stop().await;
 }
 
-#[tokio::test]
-async fn snapshot_pages_every_account_once() {
-    let s = start().await;
+async fn snapshot_pages_every_account_once(db: Db) {
+    let s = start(db).await;
     let till = s.till("Main St").await;
     let events: Vec<_> = (1..=5)
         .map(|i| env(i, enrol(&format!("acc-{i}"), &format!("card-{i}"), i)))
@@ -199,9 +204,8 @@ async fn snapshot_pages_every_account_once() {
     s.stop().await;
 }
 
-#[tokio::test]
-async fn card_block_and_family_card_update_cards() {
-    let s = start().await;
+async fn card_block_and_family_card_update_cards(db: Db) {
+    let s = start(db).await;
     let till = s.till("Main St").await;
     let batch = vec![
         env(1, enrol("acc-1", "card-1", 0)),
@@ -248,9 +252,8 @@ async fn card_block_and_family_card_update_cards() {
     s.stop().await;
 }
 
-#[tokio::test]
-async fn a_referees_sale_credits_the_referrer_under_the_same_gseq() {
-    let s = start().await;
+async fn a_referees_sale_credits_the_referrer_under_the_same_gseq(db: Db) {
+    let s = start(db).await;
     let till = s.till("Main St").await;
     let mut referee = enrol("acc-2", "card-2", 0);
     if let loyalty_domain::Fact::Enrol { referrer_uid, .. } = &mut referee {

@@ -1,5 +1,7 @@
-//! Storage behind one trait, [`Backend`], with a SQLite implementation ([`sqlite`]) and,
-//! later, a PostgreSQL one with the same tables and the same SQL shapes.
+//! Storage behind one trait, [`Backend`], with a SQLite implementation ([`sqlite`]) and a
+//! PostgreSQL one ([`postgres`]) with the same tables and the same SQL shapes. What does
+//! not depend on SQL is shared: applying a fact ([`apply`]), the upload rules ([`batch`]),
+//! reservations ([`reservation`]), paging, migration checks, hashes.
 //!
 //! Every mutating method runs in ONE database transaction. `ingest` applies a till's
 //! batch in `seq` order from `last_seq + 1`, exactly once: a duplicate (same op id and
@@ -128,12 +130,10 @@ pub trait Backend: Send + Sync + 'static {
 }
 
 /// Opens the backend for a database URL: `sqlite://PATH`, `sqlite:PATH` or a plain path
-/// (SQLite); `postgres://` / `postgresql://` are not built yet.
+/// (SQLite); `postgres://` / `postgresql://` (PostgreSQL, connected lazily).
 pub async fn open(database_url: &str) -> Result<Arc<dyn Backend>> {
     if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
-        return Err(BackendError::Unsupported(
-            "the PostgreSQL backend is not part of this build yet".to_string(),
-        ));
+        return Ok(Arc::new(postgres::PostgresBackend::open(database_url)?));
     }
     let path = database_url
         .strip_prefix("sqlite://")

@@ -1,4 +1,7 @@
-//! A real server on 127.0.0.1:0 with a temporary data dir, a till, and fact builders.
+//! A real server on 127.0.0.1:0 with a temporary data dir, a till, and fact builders; each
+//! test body runs on every backend ([`Db`], [`backend_tests!`]): SQLite always, PostgreSQL
+//! when `LOYALTY_TEST_PG_URL` is set (`scripts/with-postgres.sh`, `make test-pg`), each
+//! test in a fresh schema of its own so tests run in parallel.
 #![allow(dead_code)]
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -18,6 +21,101 @@ pub struct TestServer {
     pub client: reqwest::Client,
     server: Option<RunningServer>,
     _dir: tempfile::TempDir,
+    pg_schema: Option<PgSchema>,
+}
+
+/// The environment variable naming the PostgreSQL server the Postgres variants use.
+pub const PG_URL_VAR: &str = "LOYALTY_TEST_PG_URL";
+
+/// The backend a test body runs on.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite,
+    /// The server at this URL; `serializable`: every transaction at SERIALIZABLE (the
+    /// default isolation of distributed engines), so conflicts go through the retry loop.
+    Postgres {
+        url: String,
+        serializable: bool,
+    },
+}
+
+impl Db {
+    /// The PostgreSQL variant, or `None` with a skip line when the URL is not set.
+    pub fn postgres(test: &str, serializable: bool) -> Option<Db> {
+        match std::env::var(PG_URL_VAR) {
+            Ok(url) if !url.trim().is_empty() => Some(Db::Postgres { url, serializable }),
+            _ => {
+                // Straight to stderr (not eprintln!, which the test harness captures).
+                let line = format!(
+                    "SKIPPED {test}: PostgreSQL variant needs {PG_URL_VAR} \
+                     (run `make test-pg` or scripts/with-postgres.sh cargo test -p loyalty-server)\n"
+                );
+                let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+                None
+            }
+        }
+    }
+}
+
+/// A schema of its own for one test (dropped by [`TestServer::stop`]).
+struct PgSchema {
+    url: String,
+    name: String,
+}
+
+async fn pg_client(url: &str) -> tokio_postgres::Client {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to {url}: {e}"));
+    tokio::spawn(conn);
+    client
+}
+
+/// Makes a fresh schema; returns it and the database URL whose search_path is it.
+async fn pg_schema(url: &str, serializable: bool) -> (PgSchema, String) {
+    let name = format!("t_{}", Uuid::now_v7().simple());
+    pg_client(url)
+        .await
+        .batch_execute(&format!("CREATE SCHEMA {name}"))
+        .await
+        .unwrap();
+    let mut options = format!("-c search_path={name}");
+    if serializable {
+        options.push_str(" -c default_transaction_isolation=serializable");
+    }
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let db_url = format!(
+        "{url}{sep}options={}",
+        options.replace(' ', "%20").replace('=', "%3D")
+    );
+    (
+        PgSchema {
+            url: url.to_string(),
+            name,
+        },
+        db_url,
+    )
+}
+
+/// One `#[tokio::test]` per backend for each `async fn NAME(db: Db)` listed: `NAME::sqlite`,
+/// `NAME::postgres` (`--skip postgres` / a `postgres` filter select them).
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::support::Db::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let test = concat!(stringify!($name), "::postgres");
+                if let Some(db) = $crate::support::Db::postgres(test, false) {
+                    super::$name(db).await
+                }
+            }
+        }
+    )*};
 }
 
 pub struct Till {
@@ -25,17 +123,23 @@ pub struct Till {
     pub token: String,
 }
 
-pub async fn start() -> TestServer {
-    start_with(|_| {}).await
+pub async fn start(db: Db) -> TestServer {
+    start_with(db, |_| {}).await
 }
 
-pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> TestServer {
+pub async fn start_with(db: Db, tweak: impl FnOnce(&mut Config)) -> TestServer {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.path().to_path_buf(),
         ..Config::default()
     };
+    let mut pg_schema_made = None;
+    if let Db::Postgres { url, serializable } = &db {
+        let (schema, db_url) = pg_schema(url, *serializable).await;
+        config.database_url = Some(db_url);
+        pg_schema_made = Some(schema);
+    }
     tweak(&mut config);
     let backend = backend::open(&config.effective_database_url())
         .await
@@ -48,6 +152,7 @@ pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> TestServer {
         client: reqwest::Client::new(),
         server: Some(server),
         _dir: dir,
+        pg_schema: pg_schema_made,
     }
 }
 
@@ -122,6 +227,13 @@ impl TestServer {
     pub async fn stop(mut self) {
         if let Some(s) = self.server.take() {
             s.shutdown(std::time::Duration::from_secs(1)).await.unwrap();
+        }
+        if let Some(schema) = self.pg_schema.take() {
+            drop(self.backend);
+            let sql = format!("DROP SCHEMA {} CASCADE", schema.name);
+            if let Err(e) = pg_client(&schema.url).await.batch_execute(&sql).await {
+                eprintln!("could not drop test schema {}: {e}", schema.name);
+            }
         }
     }
 }

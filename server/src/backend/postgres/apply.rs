@@ -1,0 +1,183 @@
+//! Applying one fact to the PostgreSQL tables: reads (locking the accounts) the rows the
+//! shared planner ([`crate::backend::apply`]) needs, plans, writes the plan under the next
+//! gseq. The caller holds the gseq counter row lock already (see `ingest`), so appliers
+//! are serialised and gseq order is commit order.
+
+use super::tx::{col, Tx};
+use crate::backend::apply::{self, parse_book, Applying, Loaded, Plan};
+use crate::backend::batch::Prepared;
+use crate::backend::hash::ts;
+use crate::backend::{BackendError, Result};
+use chrono::{DateTime, Utc};
+use loyalty_domain::{AccountBook, Fact};
+use loyalty_wire::ShortfallNote;
+
+/// Takes the next global sequence number (the counter row serialises appliers).
+async fn next_gseq(t: &Tx<'_>) -> Result<i64> {
+    let row = t
+        .query_one(
+            "UPDATE counters SET value = value + 1 WHERE name = 'gseq' RETURNING value",
+            &[],
+        )
+        .await?;
+    col(&row, 0)
+}
+
+/// Locks the gseq counter row until the transaction ends.
+pub async fn lock_counter(t: &Tx<'_>) -> Result<()> {
+    t.query_one(
+        "SELECT value FROM counters WHERE name = 'gseq' FOR UPDATE",
+        &[],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The book of an account, locked (`FOR UPDATE`) until the transaction ends.
+pub async fn lock_book(t: &Tx<'_>, account_uid: &str) -> Result<Option<AccountBook>> {
+    let stmt = t
+        .prepare_cached("SELECT book FROM accounts WHERE uid = $1 FOR UPDATE")
+        .await?;
+    match t.query_opt(&stmt, &[&account_uid]).await? {
+        None => Ok(None),
+        Some(row) => parse_book(account_uid, &col::<String>(&row, 0)?).map(Some),
+    }
+}
+
+async fn load(t: &Tx<'_>, fact: &Fact) -> Result<Loaded> {
+    let needs = apply::needs(fact);
+    let mut loaded = Loaded::default();
+    for uid in &needs.accounts {
+        if let Some(book) = lock_book(t, uid).await? {
+            loaded.books.insert(uid.clone(), book);
+        }
+    }
+    for card in &needs.cards {
+        let row = t
+            .query_opt("SELECT account_uid FROM cards WHERE number = $1", &[card])
+            .await?;
+        if let Some(row) = row {
+            loaded.card_owners.insert(card.clone(), col(&row, 0)?);
+        }
+    }
+    if let Some(customer) = &needs.customer {
+        let row = t
+            .query_opt(
+                "SELECT account_uid FROM customers WHERE uid = $1",
+                &[customer],
+            )
+            .await?;
+        loaded.customer_account = row.map(|r| col(&r, 0)).transpose()?;
+    }
+    Ok(loaded)
+}
+
+/// Applies one in-order event; returns its shortfall notes. A rejection writes nothing
+/// (the plan is made before any write).
+pub async fn apply_event(
+    t: &Tx<'_>,
+    till_id: &str,
+    p: &Prepared,
+    received_at: DateTime<Utc>,
+) -> Applying<Vec<ShortfallNote>> {
+    let e = &p.env;
+    let op = e.op_id.to_string();
+    let loaded = load(t, &e.fact).await?;
+    let plan = apply::plan(&e.fact, &op, e.recorded_at.min(received_at), loaded)?;
+    write(t, till_id, p, received_at, &plan).await?;
+    Ok(plan.notes(e))
+}
+
+async fn write(
+    t: &Tx<'_>,
+    till_id: &str,
+    p: &Prepared,
+    received_at: DateTime<Utc>,
+    plan: &Plan,
+) -> Result<()> {
+    let e = &p.env;
+    let op = e.op_id.to_string();
+    let now = ts(received_at);
+    let recorded_at = ts(e.recorded_at);
+    let gseq = next_gseq(t).await?;
+    if let Some(a) = &plan.new_account {
+        t.execute(
+            "INSERT INTO accounts (uid, gseq, book, created_at, updated_at)
+             VALUES ($1, $2, '{}', $3, $3)",
+            &[&a.account_uid, &gseq, &now],
+        )
+        .await?;
+        t.execute(
+            "INSERT INTO customers (uid, account_uid, profile, referrer_uid, created_at)
+             VALUES ($1, $2, $3, $4, $5)",
+            &[
+                &a.customer_uid,
+                &a.account_uid,
+                &a.profile,
+                &a.referrer_uid,
+                &now,
+            ],
+        )
+        .await?;
+    }
+    if let Some(card) = &plan.block_card {
+        t.execute(
+            "UPDATE cards SET status = 'blocked' WHERE number = $1",
+            &[card],
+        )
+        .await?;
+    }
+    let account = e.fact.account_uid();
+    for (card, kind) in &plan.new_cards {
+        t.execute(
+            "INSERT INTO cards (number, account_uid, status, kind, created_at)
+             VALUES ($1, $2, 'active', $3, $4)",
+            &[card, &account, kind, &now],
+        )
+        .await?;
+    }
+    if let Some(rid) = &plan.consume_reservation {
+        t.execute(
+            "UPDATE reservations SET status = 'consumed', consumed_by = $3, closed_at = $4
+             WHERE id = $1 AND account_uid = $2 AND status = 'active'",
+            &[rid, &account, &op, &now],
+        )
+        .await?;
+    }
+    let save = t
+        .prepare_cached("UPDATE accounts SET book = $2, gseq = $3, updated_at = $4 WHERE uid = $1")
+        .await?;
+    for (uid, book) in &plan.books {
+        t.execute(&save, &[uid, book, &gseq, &now]).await?;
+    }
+    for (uid, points) in &plan.shortfalls {
+        t.execute(
+            "INSERT INTO shortfalls (op_id, account_uid, till_id, seq, points, gseq, recorded_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[&op, uid, &till_id, &e.seq, points, &gseq, &recorded_at],
+        )
+        .await?;
+    }
+    let insert = t
+        .prepare_cached(
+            "INSERT INTO events (till_id, seq, op_id, hash, gseq, recorded_at, received_at, fact)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .await?;
+    t.execute(
+        &insert,
+        &[
+            &till_id,
+            &e.seq,
+            &op,
+            &p.hash,
+            &gseq,
+            &recorded_at,
+            &now,
+            &p.json,
+        ],
+    )
+    .await
+    .map_err(BackendError::from)?;
+    Ok(())
+}
