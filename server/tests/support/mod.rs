@@ -98,7 +98,7 @@ async fn pg_schema(url: &str, serializable: bool) -> (PgSchema, String) {
 }
 
 /// One `#[tokio::test]` per backend for each `async fn NAME(db: Db)` listed: `NAME::sqlite`,
-/// `NAME::postgres` (`--skip postgres` / a `postgres` filter select them).
+/// `NAME::postgres`, `NAME::postgres_serializable` (a `postgres` filter selects both).
 #[macro_export]
 macro_rules! backend_tests {
     ($($name:ident),* $(,)?) => {$(
@@ -111,6 +111,13 @@ macro_rules! backend_tests {
             async fn postgres() {
                 let test = concat!(stringify!($name), "::postgres");
                 if let Some(db) = $crate::support::Db::postgres(test, false) {
+                    super::$name(db).await
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres_serializable() {
+                let test = concat!(stringify!($name), "::postgres_serializable");
+                if let Some(db) = $crate::support::Db::postgres(test, true) {
                     super::$name(db).await
                 }
             }
