@@ -68,3 +68,72 @@ fn a_bad_config_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("CONFIG_ENV"));
 }
+
+/// The same lifecycle against PostgreSQL (a schema of its own) when
+/// `LOYALTY_TEST_PG_URL` is set.
+#[tokio::test]
+async fn till_lifecycle_on_postgres() {
+    let Ok(url) = std::env::var("LOYALTY_TEST_PG_URL") else {
+        let line = "SKIPPED till_lifecycle_on_postgres: needs LOYALTY_TEST_PG_URL (make test-pg)\n";
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+        return;
+    };
+    let schema = format!("cli_{}", uuid::Uuid::now_v7().simple());
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    client
+        .batch_execute(&format!("CREATE SCHEMA {schema}"))
+        .await
+        .unwrap();
+    let db_url = format!("{url}?options=-c%20search_path%3D{schema}");
+    let dir = tempfile::tempdir().unwrap();
+    let pg = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_loyalty-server"))
+            .args(args)
+            .env("LOYALTY_DATA_DIR", dir.path())
+            .env("LOYALTY_DATABASE_URL", &db_url)
+            .env_remove("LOYALTY_CONFIG")
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, out, err) = pg(&["migrate"]);
+    assert!(
+        ok && out.contains("0001 0001_init (applied now)"),
+        "{out}{err}"
+    );
+    let (ok, out, _) = pg(&["migrate"]);
+    assert!(ok && out.contains("already applied"), "{out}");
+    let (ok, out, err) = pg(&["till", "add", "--store", "Main St"]);
+    assert!(ok, "{err}");
+    let id = out
+        .lines()
+        .find_map(|l| l.strip_prefix("till_id:"))
+        .map(|v| v.trim().to_string())
+        .unwrap();
+    assert!(!dir.path().join("server.db").exists(), "no SQLite file");
+    let (ok, out, _) = pg(&["till", "list"]);
+    assert!(ok && out.contains(&id) && out.contains("active"), "{out}");
+    assert!(pg(&["till", "revoke", &id]).0);
+    assert!(pg(&["till", "list"]).1.contains("revoked"));
+    let (ok, _, err) = pg(&["till", "revoke", "nope"]);
+    assert!(!ok && err.contains("TILL_NOT_FOUND"), "{err}");
+    let tokens = client
+        .query_one(
+            &format!("SELECT COUNT(*) FROM {schema}.tills WHERE token_hash LIKE 'ltk_%'"),
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(tokens.get::<_, i64>(0), 0, "only hashes are stored");
+    client
+        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        .await
+        .unwrap();
+}
