@@ -1,0 +1,287 @@
+//! One sync cycle ([`Syncer::sync_once`]): upload the outbox in batches and acknowledge what
+//! the server applied; bootstrap from snapshot pages when the store never synced; pull
+//! changes since the cursor and rebase. Every durable step is in the store (SQLite), so a
+//! cycle cut anywhere (crash, lost answer, shutdown) is simply repeated: the server ignores
+//! duplicates, applying a page twice changes nothing.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use loyalty_store::SyncBatch;
+use loyalty_wire::{Conflict, ShortfallNote, UploadRequest};
+use tokio::sync::watch;
+
+use crate::error::SyncError;
+use crate::status::{keep_last, SyncStatus};
+use crate::store_access::StoreAccess;
+use crate::transport::Transport;
+
+/// The till's raw clock (tests skew it).
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+#[derive(Clone)]
+pub struct SyncConfig {
+    /// The till id the server registered (`POST /events` carries it).
+    pub till_id: String,
+    /// Outbox events per upload (≤ `loyalty_wire::MAX_BATCH`).
+    pub upload_batch: u32,
+    /// Accounts per changes / snapshot page.
+    pub page_size: u32,
+    /// Backoff after a failure: full jitter from `backoff_base` doubling to `backoff_max`.
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+    /// Health probe period while offline.
+    pub probe_interval: Duration,
+    /// Sync period when nothing nudges the task.
+    pub poll_interval: Duration,
+    /// The till's raw clock.
+    pub clock: Clock,
+}
+
+impl SyncConfig {
+    pub fn new(till_id: &str) -> SyncConfig {
+        SyncConfig {
+            till_id: till_id.to_string(),
+            upload_batch: 200,
+            page_size: 200,
+            backoff_base: Duration::from_millis(250),
+            backoff_max: Duration::from_secs(30),
+            probe_interval: Duration::from_secs(1),
+            poll_interval: Duration::from_secs(10),
+            clock: Arc::new(Utc::now),
+        }
+    }
+}
+
+impl std::fmt::Debug for SyncConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncConfig")
+            .field("till_id", &self.till_id)
+            .field("upload_batch", &self.upload_batch)
+            .field("page_size", &self.page_size)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What one cycle did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CycleReport {
+    pub uploaded: usize,
+    pub acked: usize,
+    pub conflicts: Vec<Conflict>,
+    pub shortfalls: Vec<ShortfallNote>,
+    pub bootstrapped: bool,
+    pub pages: usize,
+    pub accounts: usize,
+    pub pending: i64,
+}
+
+/// The store, the transport and the settings of one till's sync.
+#[derive(Clone)]
+pub struct Syncer {
+    pub store: StoreAccess,
+    pub transport: Arc<dyn Transport>,
+    pub config: SyncConfig,
+}
+
+impl Syncer {
+    pub fn new(store: StoreAccess, transport: Arc<dyn Transport>, config: SyncConfig) -> Self {
+        Syncer {
+            store,
+            transport,
+            config,
+        }
+    }
+
+    /// One full cycle without status reporting.
+    pub async fn sync_once(&self) -> Result<CycleReport, SyncError> {
+        let (tx, _rx) = watch::channel(SyncStatus::default());
+        self.cycle(&tx).await
+    }
+
+    /// One full cycle; progress goes to `status`.
+    pub async fn cycle(
+        &self,
+        status: &watch::Sender<SyncStatus>,
+    ) -> Result<CycleReport, SyncError> {
+        let mut report = CycleReport::default();
+        self.upload_all(&mut report, status).await?;
+        let never_synced = self
+            .store
+            .run(|s| Ok(s.last_sync_at()?.is_none() && s.sync_cursor()? == 0))
+            .await?;
+        if never_synced {
+            self.bootstrap(&mut report, status).await?;
+        }
+        self.pull(&mut report).await?;
+        let (pending, last, offset) = self
+            .store
+            .run(|s| {
+                Ok((
+                    s.outbox_pending_count()?,
+                    s.last_sync_at()?,
+                    s.server_offset_ms(),
+                ))
+            })
+            .await?;
+        report.pending = pending;
+        status.send_modify(|st| {
+            st.online = true;
+            st.pending = pending;
+            st.last_sync_at = last;
+            st.server_offset_ms = offset;
+            st.last_error = None;
+            st.cycles += 1;
+        });
+        Ok(report)
+    }
+
+    /// Uploads unacknowledged events in batches until none is left.
+    async fn upload_all(
+        &self,
+        report: &mut CycleReport,
+        status: &watch::Sender<SyncStatus>,
+    ) -> Result<(), SyncError> {
+        let limit = self
+            .config
+            .upload_batch
+            .clamp(1, loyalty_wire::MAX_BATCH as u32);
+        loop {
+            let events = self.store.run(move |s| s.pending_events(limit)).await?;
+            let (Some(first), Some(last)) = (events.first(), events.last()) else {
+                return Ok(());
+            };
+            let (first_seq, last_seq) = (first.seq, last.seq);
+            let count = events.len();
+            let sent_at = (self.config.clock)();
+            let resp = self
+                .transport
+                .upload(UploadRequest {
+                    till_id: self.config.till_id.clone(),
+                    events,
+                })
+                .await?;
+            let local_now = midpoint(sent_at, (self.config.clock)());
+            let (upto, server_time) = (resp.applied_upto, resp.server_time);
+            let (acked, pending, offset) = self
+                .store
+                .run(move |s| {
+                    let acked = s.ack_upto(upto)?;
+                    let offset = s.set_server_time(server_time, local_now)?;
+                    Ok((acked, s.outbox_pending_count()?, offset))
+                })
+                .await?;
+            for c in &resp.conflicts {
+                tracing::warn!(seq = c.seq, op_id = %c.op_id, code = %c.code, "upload conflict: {}", c.message);
+            }
+            report.uploaded += count;
+            report.acked += acked;
+            report.conflicts.extend(resp.conflicts.iter().cloned());
+            report.shortfalls.extend(resp.shortfalls.iter().cloned());
+            status.send_modify(|st| {
+                st.online = true;
+                st.pending = pending;
+                st.server_offset_ms = offset;
+                keep_last(&mut st.conflicts, resp.conflicts);
+                keep_last(&mut st.shortfalls, resp.shortfalls);
+            });
+            if upto < first_seq {
+                return Err(SyncError::UploadStalled {
+                    applied_upto: upto,
+                    first_seq,
+                });
+            }
+            if upto < last_seq {
+                tracing::info!(upto, last_seq, "server stopped the batch early; resending");
+            }
+        }
+    }
+
+    /// First start: every account from snapshot pages (progress in the status); the
+    /// cursor of the first page is stored with the last page.
+    async fn bootstrap(
+        &self,
+        report: &mut CycleReport,
+        status: &watch::Sender<SyncStatus>,
+    ) -> Result<(), SyncError> {
+        // The server includes exactly what it acknowledged (uploads ran just before).
+        let included = self
+            .store
+            .run(|s| {
+                Ok(match s.pending_events(1)?.first() {
+                    Some(e) => e.seq - 1,
+                    None => s.outbox_last_seq()?,
+                })
+            })
+            .await?;
+        let mut after: Option<String> = None;
+        let mut cursor: Option<i64> = None;
+        let mut done: u64 = 0;
+        status.send_modify(|st| st.bootstrap_progress = Some((0, 0)));
+        loop {
+            let page = self
+                .transport
+                .snapshot(after.clone(), self.config.page_size)
+                .await?;
+            let local_now = (self.config.clock)();
+            let first_cursor = *cursor.get_or_insert(page.cursor);
+            let last = page.next_after.is_none() || page.accounts.is_empty();
+            let n = page.accounts.len();
+            let total = u64::try_from(page.total).unwrap_or(0);
+            let next_after = page.next_after.clone();
+            self.store
+                .run(move |s| {
+                    s.apply_batch(
+                        &SyncBatch {
+                            accounts: &page.accounts,
+                            programs: &page.programs,
+                            cursor: last.then_some(first_cursor),
+                            included_upto_seq: included,
+                            server_time: page.server_time,
+                        },
+                        local_now,
+                    )
+                })
+                .await?;
+            done += n as u64;
+            report.pages += 1;
+            report.accounts += n;
+            status.send_modify(|st| st.bootstrap_progress = Some((done, total.max(done))));
+            if last {
+                break;
+            }
+            after = next_after;
+        }
+        report.bootstrapped = true;
+        status.send_modify(|st| st.bootstrap_progress = None);
+        Ok(())
+    }
+
+    /// Changes since the stored cursor, page after page, each rebased in one transaction.
+    async fn pull(&self, report: &mut CycleReport) -> Result<(), SyncError> {
+        loop {
+            let since = self.store.run(|s| s.sync_cursor()).await?;
+            let changes = self.transport.changes(since, self.config.page_size).await?;
+            let local_now = (self.config.clock)();
+            let (more, next, n) = (changes.has_more, changes.next, changes.accounts.len());
+            self.store
+                .run(move |s| s.apply_changes(&changes, local_now))
+                .await?;
+            report.pages += 1;
+            report.accounts += n;
+            if !more {
+                return Ok(());
+            }
+            if next <= since {
+                return Err(SyncError::PagingStuck { since });
+            }
+        }
+    }
+}
+
+/// Halfway between sending a request and getting its answer (the server's clock most
+/// likely read the request then).
+fn midpoint(a: DateTime<Utc>, b: DateTime<Utc>) -> DateTime<Utc> {
+    a + (b - a) / 2
+}
