@@ -106,6 +106,7 @@ impl Worker {
                 }
                 Some(Err(e)) => {
                     self.report_error(&e);
+                    self.publish_pending().await;
                     let delay = backoff.next_delay();
                     tracing::info!(code = e.code(), error = %e, ?delay, "sync cycle failed");
                     if e.is_offline() {
@@ -133,7 +134,8 @@ impl Worker {
         });
     }
 
-    /// The pending count before the first cycle (so a UI shows it at once).
+    /// The store's pending count, last sync and offset (before the first cycle, and while
+    /// offline, so a UI shows them).
     async fn publish_pending(&self) {
         if let Ok((pending, last, offset)) = self
             .syncer
@@ -176,6 +178,8 @@ impl Worker {
             if let Wake::Stop = self.wait(step).await {
                 return Wake::Stop;
             }
+            // New sales keep arriving while offline: keep the count honest.
+            self.publish_pending().await;
             let health = tokio::select! {
                 h = self.syncer.transport.health() => h,
                 _ = stopped(&mut self.stop) => return Wake::Stop,
