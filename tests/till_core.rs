@@ -1,1 +1,0 @@
-//! Cross-crate tests of the till core live here.
