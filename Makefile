@@ -28,7 +28,7 @@ unit:
 
 # Only the PostgreSQL variants (`unit` ran the SQLite ones and reported these as skipped).
 test-pg:
-	./scripts/with-postgres.sh $(CARGO) test -p loyalty-server --locked -- postgres
+	./scripts/with-postgres.sh $(CARGO) test -p loyalty-server -p loyalty --locked -- postgres
 
 ## make bench: the benchmarks (1M members; reuses bench-data/ between runs).
 bench: deps bench-store
