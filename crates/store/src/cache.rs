@@ -11,7 +11,8 @@ use loyalty_domain::{Money, Points, TierWindow};
 use rusqlite::{params, Connection};
 
 use crate::error::Result;
-use crate::types::EXPIRING_SOON_DAYS;
+use crate::ops::opt_from_ms;
+use crate::types::{Balance, EXPIRING_SOON_DAYS};
 
 const DAY_MS: i64 = 86_400_000;
 const SOON_MS: i64 = EXPIRING_SOON_DAYS * DAY_MS;
@@ -56,6 +57,17 @@ impl CachedFigures {
     /// Whether these figures hold at `now_ms` for a program with tier window `window`.
     pub fn usable(&self, now_ms: i64, window: &TierWindow) -> bool {
         self.from <= now_ms && now_ms < self.until && self.window == window_days(window)
+    }
+
+    /// The lots part of the balance (shortfall left at 0: it is an account column).
+    pub(crate) fn balance(&self) -> Result<Balance> {
+        Ok(Balance {
+            available: self.available,
+            pending: self.pending,
+            shortfall: 0,
+            expiring_soon: self.soon,
+            next_expiry: opt_from_ms(self.next_expiry)?,
+        })
     }
 }
 
@@ -137,8 +149,14 @@ pub(crate) fn refresh_stale(conn: &Connection, now_ms: i64, window: &TierWindow)
     Ok(())
 }
 
-/// Recomputes and stores one account's cache (also used by the benchmark's generator).
-pub fn refresh(conn: &Connection, account: i64, now_ms: i64, w: &TierWindow) -> Result<()> {
+/// The figures of an account at `now_ms` read from its lots and sales (the one definition
+/// of them: the cache, a stale-cache scan and `Store::balance` all come through here).
+pub(crate) fn live(
+    conn: &Connection,
+    account: i64,
+    now_ms: i64,
+    w: &TierWindow,
+) -> Result<CachedFigures> {
     let lots: Vec<CacheLot> = conn
         .prepare_cached(
             "SELECT available_at, expires_at, remaining FROM lots
@@ -171,7 +189,12 @@ pub fn refresh(conn: &Connection, account: i64, now_ms: i64, w: &TierWindow) -> 
     } else {
         Vec::new()
     };
-    let f = compute(&lots, &sales, now_ms, window);
+    Ok(compute(&lots, &sales, now_ms, window))
+}
+
+/// Recomputes and stores one account's cache (also used by the benchmark's generator).
+pub fn refresh(conn: &Connection, account: i64, now_ms: i64, w: &TierWindow) -> Result<()> {
+    let f = live(conn, account, now_ms, w)?;
     conn.prepare_cached(
         "UPDATE accounts SET cache_from = ?2, cache_until = ?3, cache_window = ?4,
             c_available = ?5, c_pending = ?6, c_soon = ?7, c_next_expiry = ?8,

@@ -1,7 +1,7 @@
 //! Quote and checkout: the customer snapshot from the database, the domain's quote, and the
 //! sale committed with its spend, earnings, referral and counters in one transaction.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use loyalty_domain::{
     quote, Basket, CustomerSnapshot, EarnKind, Fact, Points, ProgramConfig, Quote, TierWindow,
 };
@@ -9,9 +9,9 @@ use rusqlite::{params, Connection, OptionalExtension};
 use uuid::Uuid;
 
 use crate::error::{Result, StoreError};
-use crate::ledger::{credit, debit_fifo, lots_balance, NewLot, Posting};
+use crate::ledger::{credit, debit_fifo, NewLot, Posting};
 use crate::lookup::{by_customer, resolve, AccountRow};
-use crate::ops::{self, ms, next_counter, opt_from_ms, Done};
+use crate::ops::{self, ms, next_counter, Done};
 use crate::types::{Balance, CheckoutRequest, Receipt};
 use crate::Store;
 
@@ -24,41 +24,21 @@ pub(crate) fn snapshot(
 ) -> Result<(CustomerSnapshot, Balance)> {
     let now_ms = ms(now);
     // The figures cached on the account when they hold now (one row read per scan), else
-    // the lots and sales themselves.
-    let cached = row
-        .cache
-        .filter(|c| c.usable(now_ms, &program.tiers.window));
-    let mut balance = match cached {
-        Some(c) => Balance {
-            available: c.available,
-            pending: c.pending,
-            shortfall: 0,
-            expiring_soon: c.soon,
-            next_expiry: opt_from_ms(c.next_expiry)?,
-        },
-        None => lots_balance(conn, row.account_id, now)?,
+    // read from the lots and sales themselves.
+    let window = &program.tiers.window;
+    let figures = match row.cache.filter(|c| c.usable(now_ms, window)) {
+        Some(c) => c,
+        None => crate::cache::live(conn, row.account_id, now_ms, window)?,
     };
+    let mut balance = figures.balance()?;
     balance.shortfall = row.shortfall;
     let lifetime_purchases = u32::try_from(row.lifetime_purchases).unwrap_or(u32::MAX);
-    let (window_spend, window_purchases) = match (&program.tiers.window, cached) {
-        (TierWindow::Lifetime, _) => (row.lifetime_spend, lifetime_purchases),
-        (TierWindow::RollingDays(_), Some(c)) => (
-            c.win_spend,
-            u32::try_from(c.win_purchases).unwrap_or(u32::MAX),
+    let (window_spend, window_purchases) = match window {
+        TierWindow::Lifetime => (row.lifetime_spend, lifetime_purchases),
+        TierWindow::RollingDays(_) => (
+            figures.win_spend,
+            u32::try_from(figures.win_purchases).unwrap_or(u32::MAX),
         ),
-        (TierWindow::RollingDays(days), None) => {
-            let since = ms(now - Duration::days(i64::from(*days)));
-            let (spend, count): (i64, i64) = conn
-                .prepare_cached(
-                    "SELECT COALESCE(SUM(after_discounts - returned_spend), 0),
-                            COUNT(CASE WHEN returned_amount < subtotal THEN 1 END)
-                     FROM sales WHERE account_id = ?1 AND sold_at > ?2 AND sold_at <= ?3",
-                )?
-                .query_row(params![row.account_id, since, now_ms], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })?;
-            (spend, u32::try_from(count).unwrap_or(u32::MAX))
-        }
     };
     let snap = CustomerSnapshot {
         available: balance.available,

@@ -3,13 +3,13 @@
 //! Every helper keeps the per-account invariant
 //! `Σ ledger.points = Σ lots.remaining − accounts.shortfall` inside the caller's transaction.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use loyalty_domain::{fifo_take, LotView, Points};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::error::{Result, StoreError};
 use crate::ops::{from_ms, ms, opt_from_ms};
-use crate::types::{Balance, EXPIRING_SOON_DAYS};
+use crate::types::Balance;
 
 /// Who/what a movement belongs to.
 pub(crate) struct Posting<'a> {
@@ -59,29 +59,13 @@ pub(crate) fn balance(conn: &Connection, account: i64, now: DateTime<Utc>) -> Re
 
 /// Available / pending / expiring-soon of an account's open lots (shortfall left at 0).
 pub(crate) fn lots_balance(conn: &Connection, account: i64, now: DateTime<Utc>) -> Result<Balance> {
-    let now_ms = ms(now);
-    let soon = ms(now + Duration::days(EXPIRING_SOON_DAYS));
-    let (available, pending, expiring_soon, next): (i64, i64, i64, Option<i64>) = conn
-        .prepare_cached(
-            "SELECT
-               COALESCE(SUM(CASE WHEN available_at <= ?2 AND (expires_at IS NULL OR expires_at > ?2)
-                                 THEN remaining END), 0),
-               COALESCE(SUM(CASE WHEN available_at > ?2 AND (expires_at IS NULL OR expires_at > ?2)
-                                 THEN remaining END), 0),
-               COALESCE(SUM(CASE WHEN expires_at > ?2 AND expires_at <= ?3 THEN remaining END), 0),
-               MIN(CASE WHEN expires_at > ?2 THEN expires_at END)
-             FROM lots WHERE account_id = ?1 AND remaining > 0",
-        )?
-        .query_row(params![account, now_ms, soon], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })?;
-    Ok(Balance {
-        available,
-        pending,
-        shortfall: 0,
-        expiring_soon,
-        next_expiry: opt_from_ms(next)?,
-    })
+    crate::cache::live(
+        conn,
+        account,
+        ms(now),
+        &loyalty_domain::TierWindow::Lifetime,
+    )?
+    .balance()
 }
 
 /// The open lots (remaining > 0) of an account, as the domain sees them.
