@@ -36,6 +36,7 @@ async fn health_and_openapi_need_no_token(db: Db) {
         "/api/v1/changes",
         "/api/v1/snapshot",
         "/api/v1/reservations",
+        "/api/v1/me",
     ] {
         assert!(v["paths"][p].is_object(), "{p} documented");
     }
@@ -71,6 +72,10 @@ async fn revoked_tokens_stop_working(db: Db) {
     let s = start(db).await;
     let till = s.till("Main St").await;
     assert_eq!(s.get(&till, "/api/v1/changes").await.0, 200);
+    let (st, me) = s.get(&till, "/api/v1/me").await;
+    assert_eq!(st, 200);
+    assert_eq!(me["till_id"], till.id.as_str(), "the token names its till");
+    assert_eq!(me["store_name"], "Main St");
     s.backend
         .revoke_till(&till.id, chrono::Utc::now())
         .await
@@ -78,6 +83,7 @@ async fn revoked_tokens_stop_working(db: Db) {
     let (st, v) = s.get(&till, "/api/v1/changes").await;
     assert_eq!(st, 401);
     assert_eq!(v["code"], "TILL_REVOKED");
+    assert_eq!(s.get(&till, "/api/v1/me").await.0, 401);
     s.stop().await;
 }
 

@@ -96,6 +96,11 @@ impl HttpTransport {
         decode(status, &body)
     }
 
+    /// `GET /api/v1/me`: the till this token belongs to (first-run setup).
+    pub async fn whoami(&self) -> Result<loyalty_wire::TillIdentity, TransportError> {
+        self.send(self.client.get(self.url("/api/v1/me"))).await
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

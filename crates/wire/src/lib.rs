@@ -46,5 +46,16 @@ pub struct Health {
     pub version: String,
 }
 
+/// `GET /api/v1/me` answer: who the presented device token belongs to (a till's first-run
+/// setup asks only for the server URL and the token).
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq, utoipa::ToSchema)]
+pub struct TillIdentity {
+    pub till_id: String,
+    pub store_id: String,
+    pub store_name: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub server_time: chrono::DateTime<chrono::Utc>,
+}
+
 #[cfg(test)]
 mod tests;

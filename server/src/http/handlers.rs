@@ -12,8 +12,8 @@ use axum::{Extension, Json};
 use chrono::Utc;
 use loyalty_wire::{
     ApiError, ChangesQuery, ChangesResponse, Health, ReservationRequest, ReservationResponse,
-    SnapshotPage, SnapshotQuery, UploadRequest, UploadResponse, VoidResponse, MAX_BATCH,
-    PROTOCOL_VERSION,
+    SnapshotPage, SnapshotQuery, TillIdentity, UploadRequest, UploadResponse, VoidResponse,
+    MAX_BATCH, PROTOCOL_VERSION,
 };
 use std::time::Duration;
 use uuid::Uuid;
@@ -100,6 +100,19 @@ pub async fn get_changes(
         .changes_since(q.since, page_size(q.limit), &till.id, Utc::now())
         .await?;
     Ok(Json(resp))
+}
+
+/// Who the device token belongs to (till setup).
+#[utoipa::path(get, path = "/api/v1/me", tag = "sync", security(("bearer" = [])),
+    responses((status = 200, body = TillIdentity), (status = 401, body = ApiError),
+        (status = 429, body = ApiError)))]
+pub async fn get_me(Extension(AuthedTill(till)): Extension<AuthedTill>) -> Answer<TillIdentity> {
+    Ok(Json(TillIdentity {
+        till_id: till.id,
+        store_id: till.store_id,
+        store_name: till.store_name,
+        server_time: Utc::now(),
+    }))
 }
 
 /// All accounts, paged by account uid (a new till's first sync).

@@ -37,6 +37,7 @@ impl AppState {
 /// All routes with their layers.
 pub fn router(state: AppState) -> Router {
     let tills = Router::new()
+        .route("/api/v1/me", get(handlers::get_me))
         .route("/api/v1/events", post(handlers::post_events))
         .route("/api/v1/changes", get(handlers::get_changes))
         .route("/api/v1/snapshot", get(handlers::get_snapshot))

@@ -9,6 +9,7 @@ use utoipa::{Modify, OpenApi};
     info(title = "Loyalty server", description = "Till <-> server sync protocol (docs/design/sync.md)"),
     paths(
         handlers::health,
+        handlers::get_me,
         handlers::post_events,
         handlers::get_changes,
         handlers::get_snapshot,
