@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// One line of the check. `amount` is the line total (price × qty, after any shelf price
 /// reductions), in minor units.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct BasketLine {
     pub sku: String,
@@ -15,6 +16,7 @@ pub struct BasketLine {
 }
 
 /// The check being quoted.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
 pub struct Basket {
     pub lines: Vec<BasketLine>,

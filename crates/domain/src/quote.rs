@@ -67,6 +67,7 @@ use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 
 /// Where a percentage discount comes from.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum DiscountKind {
@@ -89,6 +90,7 @@ impl DiscountKind {
 }
 
 /// One discount applied to the check.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct AppliedDiscount {
     pub kind: DiscountKind,
@@ -100,6 +102,7 @@ pub struct AppliedDiscount {
 }
 
 /// Why points are earned.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum EarnKind {
@@ -128,6 +131,7 @@ impl EarnKind {
 }
 
 /// Points earned by this check, by reason.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct EarnItem {
     pub kind: EarnKind,
@@ -136,6 +140,7 @@ pub struct EarnItem {
 }
 
 /// The result of [`quote`].
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct Quote {
     pub program_version: u32,

@@ -31,6 +31,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0003_account_cache",
         sql: include_str!("../../../migrations/till/0003_account_cache.sql"),
     },
+    Migration {
+        version: 4,
+        name: "0004_staff",
+        sql: include_str!("../../../migrations/till/0004_staff.sql"),
+    },
 ];
 
 /// SQLite page cache: 16 MiB (negative = KiB), keeps RSS modest at a million members.

@@ -6,13 +6,15 @@ use loyalty_domain::{Money, Points};
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
-use crate::error::Result;
+use crate::error::{Result, StoreError};
 use crate::lookup::by_customer;
 use crate::ops::{from_ms, opt_from_ms};
 use crate::types::Customer;
 use crate::Store;
+use rusqlite::OptionalExtension;
 
 /// Everything on file about a customer's account, oldest first.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct History {
     pub customer: Customer,
@@ -25,6 +27,7 @@ pub struct History {
 }
 
 /// A sale (any card of the account) with its lines and returns.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SaleRecord {
     pub sale_id: i64,
@@ -43,6 +46,7 @@ pub struct SaleRecord {
 }
 
 /// One return of a sale.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReturnRecord {
     pub return_id: i64,
@@ -55,6 +59,7 @@ pub struct ReturnRecord {
 }
 
 /// A ledger entry; `balance` = running Σ points (= lots remaining − shortfall afterwards).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LedgerRecord {
     pub id: i64,
@@ -67,6 +72,7 @@ pub struct LedgerRecord {
 }
 
 /// A lot of points.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LotRecord {
     pub id: i64,
@@ -80,6 +86,7 @@ pub struct LotRecord {
 }
 
 /// An owner adjustment.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AdjustmentRecord {
     pub id: i64,
@@ -275,4 +282,38 @@ impl Store {
             customer: row.customer,
         })
     }
+
+    /// A sale by its receipt number (the return screen), with the customer it belongs to.
+    pub fn sale_by_receipt(&self, receipt_no: &str) -> Result<SaleLookup> {
+        let receipt_no = receipt_no.trim();
+        let found: Option<(i64, i64)> = self
+            .conn
+            .prepare_cached(
+                "SELECT s.account_id, a.customer_id FROM sales s
+                 JOIN accounts a ON a.id = s.account_id WHERE s.receipt_no = ?1",
+            )?
+            .query_row([receipt_no], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let (account, customer_id) =
+            found.ok_or_else(|| StoreError::UnknownReceipt(receipt_no.to_string()))?;
+        let sale = sales(&self.conn, account)?
+            .into_iter()
+            .find(|s| s.receipt_no == receipt_no)
+            .ok_or_else(|| StoreError::UnknownReceipt(receipt_no.to_string()))?;
+        let customer_name = by_customer(&self.conn, customer_id)?.customer.name;
+        Ok(SaleLookup {
+            customer_id,
+            customer_name,
+            sale,
+        })
+    }
+}
+
+/// Result of [`Store::sale_by_receipt`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SaleLookup {
+    pub customer_id: i64,
+    pub customer_name: String,
+    pub sale: SaleRecord,
 }

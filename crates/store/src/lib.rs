@@ -41,6 +41,7 @@ mod outbox;
 mod program;
 mod rebase;
 mod returns;
+mod staff;
 mod sync_state;
 mod sync_upsert;
 
@@ -50,8 +51,11 @@ use loyalty_cards::{QrSigner, QrVerifier};
 use rusqlite::Connection;
 
 pub use error::{Result, StoreError};
-pub use history::{AdjustmentRecord, History, LedgerRecord, LotRecord, ReturnRecord, SaleRecord};
+pub use history::{
+    AdjustmentRecord, History, LedgerRecord, LotRecord, ReturnRecord, SaleLookup, SaleRecord,
+};
 pub use rebase::{SyncBatch, SyncReport};
+pub use staff::{LoginGuard, Role, StaffMember};
 pub use types::*;
 
 /// Identity and secrets of this till.

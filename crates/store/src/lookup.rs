@@ -345,6 +345,7 @@ impl Store {
             balance,
             lifetime_spend: row.lifetime_spend,
             lifetime_purchases: u32::try_from(row.lifetime_purchases).unwrap_or(u32::MAX),
+            tier_measure: loyalty_domain::tier_measure(&snapshot, program),
             stamps: u32::try_from(row.stamps).unwrap_or(0),
             club_until: row.club_until,
             birthday_window,

@@ -5,6 +5,7 @@ use loyalty_domain::{Basket, Money, Points, TierInfo};
 use serde::{Deserialize, Serialize};
 
 /// Preferred contact channel of a customer.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Channel {
@@ -35,6 +36,7 @@ impl Channel {
 }
 
 /// A customer to enrol. `phone` is normalised to E.164 with the till's default region.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct NewCustomer {
     pub name: String,
@@ -53,6 +55,7 @@ pub struct NewCustomer {
 }
 
 /// Result of [`crate::Store::enrol`].
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Enrolled {
     pub customer_id: i64,
@@ -63,6 +66,7 @@ pub struct Enrolled {
 }
 
 /// A stored customer.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Customer {
     pub id: i64,
@@ -86,6 +90,7 @@ pub struct Customer {
 }
 
 /// Status of a card.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CardStatus {
@@ -94,6 +99,7 @@ pub enum CardStatus {
 }
 
 /// A card of an account (primary or family).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CardInfo {
     pub number: String,
@@ -105,6 +111,7 @@ pub struct CardInfo {
 }
 
 /// Points of an account at a moment.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Balance {
     /// Spendable now (matured, unexpired lots). Never negative.
@@ -135,6 +142,9 @@ pub struct CustomerView {
     pub balance: Balance,
     pub lifetime_spend: Money,
     pub lifetime_purchases: u32,
+    /// What the program's tiers are measured on now (spend or purchases, lifetime or in
+    /// the rolling window): the figure to compare with the next tier's threshold.
+    pub tier_measure: i64,
     pub stamps: u32,
     pub club_until: Option<DateTime<Utc>>,
     /// Today is in the program's birthday window.
@@ -142,7 +152,8 @@ pub struct CustomerView {
 }
 
 /// A hit of [`crate::Store::search_name`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CustomerHit {
     pub customer_id: i64,
     pub account_id: i64,
@@ -151,6 +162,7 @@ pub struct CustomerHit {
 }
 
 /// A sale to commit.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckoutRequest {
     /// Card number (or QR payload) scanned.
@@ -163,6 +175,7 @@ pub struct CheckoutRequest {
 }
 
 /// A committed sale.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Receipt {
     pub receipt_no: String,
@@ -191,6 +204,7 @@ pub struct Receipt {
 }
 
 /// What is returned.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ReturnItems {
     /// Everything not yet returned.
@@ -202,6 +216,7 @@ pub enum ReturnItems {
 }
 
 /// One returned line.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReturnLine {
     pub sku: String,
@@ -209,6 +224,7 @@ pub struct ReturnLine {
 }
 
 /// A return (refund) request, linked to the original receipt.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReturnRequest {
     pub receipt_no: String,
@@ -216,6 +232,7 @@ pub struct ReturnRequest {
 }
 
 /// A committed return.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReturnReceipt {
     pub return_id: i64,
@@ -235,6 +252,7 @@ pub struct ReturnReceipt {
 }
 
 /// Result of [`crate::Store::adjust`].
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Adjusted {
     pub adjustment_id: i64,
