@@ -1,0 +1,108 @@
+// Application state shared by the screens (Svelte 5 runes).
+import type { AppError, AppInfo, CustomerPanel, Session, SyncStatusView } from './types';
+import { i18n } from './i18n/index.svelte';
+import { api } from './api';
+import { toAppError } from './errors';
+
+export type Screen = 'scan' | 'return' | 'enrol' | 'history' | 'reissue';
+
+class AppState {
+  info = $state<AppInfo | null>(null);
+  status = $state<SyncStatusView | null>(null);
+  session = $state<Session | null>(null);
+  screen = $state<Screen>('scan');
+  /** The customer being served (scan screen, history, lost card). */
+  customer = $state<CustomerPanel | null>(null);
+  /** Bumped on every scan / pick of a customer (not on a refresh of the same one). */
+  scanSeq = $state(0);
+  /** Receipt handed to the return screen (a click on a sale in the history). */
+  returnReceipt = $state('');
+  /** Wall clock, updated every second (ages in the status bar). */
+  now = $state(Date.now());
+  /** Errors that belong to no screen (locale switch, logout). */
+  globalError = $state<AppError | null>(null);
+
+  /** Hooks the mounted screens register for the global keys. */
+  hooks: { spendMax?: () => void; clearScan?: () => void } = {};
+
+  get isOwner(): boolean {
+    return this.session?.role === 'owner';
+  }
+  get currency(): string {
+    return this.info?.currency ?? 'RUB';
+  }
+  get pointValue(): number {
+    return this.info?.point_value ?? 100;
+  }
+
+  setInfo(info: AppInfo): void {
+    this.info = info;
+    i18n.locale = info.locale;
+    document.documentElement.lang = info.locale;
+  }
+
+  go(screen: Screen): void {
+    if ((screen === 'history' || screen === 'reissue') && !this.customer) return;
+    this.screen = screen;
+    if (screen === 'scan') focusScan();
+  }
+
+  /** A customer was scanned or picked: a new sale starts. */
+  serve(c: CustomerPanel): void {
+    this.customer = c;
+    this.scanSeq++;
+  }
+
+  /** Esc on the scan screen: ready for the next customer. */
+  clearCustomer(): void {
+    this.customer = null;
+    this.scanSeq++;
+    this.hooks.clearScan?.();
+    focusScan();
+  }
+
+  signedOut(): void {
+    this.session = null;
+    this.customer = null;
+    this.screen = 'scan';
+    this.returnReceipt = '';
+  }
+}
+
+export const app = new AppState();
+
+/** Puts the caret into the scan input (when it is on screen). */
+export function focusScan(): void {
+  queueMicrotask(() => {
+    const el = document.getElementById('scan-input') as HTMLInputElement | null;
+    el?.focus();
+  });
+}
+
+/** Focuses an element by id after the DOM has updated. */
+export function focusId(id: string, select = false): void {
+  setTimeout(() => {
+    const el = document.getElementById(id) as HTMLInputElement | null;
+    el?.focus();
+    if (select) el?.select?.();
+  }, 0);
+}
+
+/** A field where typing goes: the refocus rule leaves these alone. */
+export function isTextEntry(el: Element | null): boolean {
+  if (!el) return false;
+  if (el instanceof HTMLTextAreaElement || el instanceof HTMLSelectElement) return true;
+  if (el instanceof HTMLInputElement)
+    return !['button', 'submit', 'reset', 'checkbox', 'radio', 'range', 'file', 'image'].includes(el.type);
+  return (el as HTMLElement).isContentEditable === true;
+}
+
+/** Ends the session (F10 / the logout button); the login screen follows. */
+export async function logout(): Promise<void> {
+  try {
+    await api.logout();
+  } catch (err) {
+    app.globalError = toAppError(err);
+  }
+  app.signedOut();
+}
