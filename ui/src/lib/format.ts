@@ -13,6 +13,9 @@ function parse(iso: string | null | undefined): Date | null {
   return Number.isNaN(d.getTime()) ? null : d;
 }
 
+/** Placeholder of a money input in the current language: `0.00` / `0,00`. */
+export const moneyPlaceholder = (): string => (i18n.locale === 'en' ? '0.00' : '0,00');
+
 /** `12 Mar 2026` (a plain `YYYY-MM-DD` date is shown as that calendar day). */
 export function date(iso: string | null | undefined): string {
   if (iso && /^\d{4}-\d{2}-\d{2}$/.test(iso)) {
@@ -21,6 +24,12 @@ export function date(iso: string | null | undefined): string {
   }
   const d = parse(iso);
   return d ? d.toLocaleDateString(localeTag(i18n.locale), { dateStyle: 'medium' }) : '—';
+}
+
+/** A birthday without the year: `12 Mar`. */
+export function dayMonth(iso: string | null | undefined): string {
+  const d = iso && /^\d{4}-\d{2}-\d{2}/.test(iso) ? parse(`${iso.slice(0, 10)}T00:00:00Z`) : null;
+  return d ? d.toLocaleDateString(localeTag(i18n.locale), { day: 'numeric', month: 'long', timeZone: 'UTC' }) : '—';
 }
 
 export function dateTime(iso: string | null | undefined): string {

@@ -19,7 +19,7 @@ export const bg: Record<Key, string> = {
   'status.pending': 'за изпращане: {n}',
   'status.lastSync': 'Синхронизация',
   'status.attention': 'Недостиг: {shortfalls} · конфликти: {conflicts}',
-  'status.mock': 'ДЕМО (без ядро)',
+  'status.mock': 'ДЕМО',
   'status.language': 'Език',
   'status.logout': 'Изход',
 
@@ -122,6 +122,7 @@ export const bg: Record<Key, string> = {
   'quote.earn': 'Натрупва',
   'quote.availableFrom': 'налични от {date}',
   'quote.expires': 'изтичат {date}',
+  'quote.gift': 'Подарък',
   'quote.birthday': 'Рожден ден: важи отстъпката за рожден ден.',
   'quote.referrer': 'Препоръчителят получава {n} точки.',
   'quote.stampsAfter': 'печати след покупката: {n}',

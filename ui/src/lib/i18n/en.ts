@@ -18,7 +18,7 @@ export const en = {
   'status.pending': '{n} to sync',
   'status.lastSync': 'Last sync',
   'status.attention': 'Shortfalls: {shortfalls} · conflicts: {conflicts}',
-  'status.mock': 'DEMO (no core)',
+  'status.mock': 'DEMO',
   'status.language': 'Language',
   'status.logout': 'Log out',
 
@@ -121,6 +121,7 @@ export const en = {
   'quote.earn': 'Earns',
   'quote.availableFrom': 'usable from {date}',
   'quote.expires': 'expire {date}',
+  'quote.gift': 'Gift',
   'quote.birthday': 'Birthday window: the birthday discount applies.',
   'quote.referrer': 'The referrer gets {n} points.',
   'quote.stampsAfter': 'stamps after: {n}',

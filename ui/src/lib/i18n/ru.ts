@@ -19,7 +19,7 @@ export const ru: Record<Key, string> = {
   'status.pending': 'к отправке: {n}',
   'status.lastSync': 'Синхронизация',
   'status.attention': 'Недостачи: {shortfalls} · конфликты: {conflicts}',
-  'status.mock': 'ДЕМО (без ядра)',
+  'status.mock': 'ДЕМО',
   'status.language': 'Язык',
   'status.logout': 'Выйти',
 
@@ -122,6 +122,7 @@ export const ru: Record<Key, string> = {
   'quote.earn': 'Начислится',
   'quote.availableFrom': 'доступны с {date}',
   'quote.expires': 'сгорят {date}',
+  'quote.gift': 'Подарок',
   'quote.birthday': 'День рождения: действует скидка именинника.',
   'quote.referrer': 'Пригласившему начислится {n} баллов.',
   'quote.stampsAfter': 'штампов после покупки: {n}',
