@@ -18,12 +18,21 @@ function mock(): Promise<MockModule> {
   return (mockModule ??= import('./mock'));
 }
 
+let onSignedOut: (() => void) | null = null;
+
+/** Called when the core says the session is gone (NOT_LOGGED_IN): back to the PIN screen. */
+export function setSignedOutHandler(f: () => void): void {
+  onSignedOut = f;
+}
+
 async function call<T>(cmd: string, args: Record<string, unknown> = {}): Promise<T> {
   try {
     if (inTauri) return await invoke<T>(cmd, args);
     return (await (await mock()).mockInvoke(cmd, args)) as T;
   } catch (e) {
-    throw toAppError(e);
+    const err = toAppError(e);
+    if (err.code === 'NOT_LOGGED_IN' && cmd !== 'login') onSignedOut?.();
+    throw err;
   }
 }
 

@@ -196,6 +196,7 @@ export const ru: Record<Key, string> = {
   'reissue.back': 'К покупателю',
 
   'history.title': 'История покупателя',
+  'history.enrolled': 'Участник с {date} ({store})',
   'history.sales': 'Покупки',
   'history.receipt': 'Чек',
   'history.when': 'Когда',
