@@ -19,6 +19,14 @@ function mock(): Promise<MockModule> {
 }
 
 let onSignedOut: (() => void) | null = null;
+let onWritten: (() => void) | null = null;
+/** Commands that record a fact (an outbox event): the status bar's pending count moves. */
+const WRITES = new Set(['checkout', 'return_sale', 'enrol', 'reissue_card', 'adjust']);
+
+/** Called after every successful write (the status bar refreshes its figures). */
+export function setWrittenHandler(f: () => void): void {
+  onWritten = f;
+}
 
 /** Called when the core says the session is gone (NOT_LOGGED_IN): back to the PIN screen. */
 export function setSignedOutHandler(f: () => void): void {
@@ -27,8 +35,9 @@ export function setSignedOutHandler(f: () => void): void {
 
 async function call<T>(cmd: string, args: Record<string, unknown> = {}): Promise<T> {
   try {
-    if (inTauri) return await invoke<T>(cmd, args);
-    return (await (await mock()).mockInvoke(cmd, args)) as T;
+    const r = inTauri ? await invoke<T>(cmd, args) : ((await (await mock()).mockInvoke(cmd, args)) as T);
+    if (WRITES.has(cmd)) onWritten?.();
+    return r;
   } catch (e) {
     const err = toAppError(e);
     if (err.code === 'NOT_LOGGED_IN' && cmd !== 'login') onSignedOut?.();

@@ -45,3 +45,13 @@ describe('display helpers', () => {
     expect(minorToInput(5, 'ru')).toBe('0,05');
   });
 });
+
+describe('formatMoney', () => {
+  it('formats minor units with the program currency', async () => {
+    const { formatMoney } = await import('./money');
+    const norm = (s: string) => s.replace(/[\u00a0\u202f]/g, ' ');
+    expect(norm(formatMoney(1750000, 'RUB', 'ru'))).toBe('17 500,00 ₽');
+    expect(norm(formatMoney(1250, 'EUR', 'en'))).toBe('€12.50');
+    expect(norm(formatMoney(5, 'BGN', 'bg'))).toMatch(/^0,05 /);
+  });
+});

@@ -22,7 +22,7 @@ export function formatMoney(minor: number, currency: string, locale: string): st
   const tag = localeTag(locale);
   let f: Intl.NumberFormat;
   try {
-    f = fmt(`m|${tag}|${currency}`, () => new Intl.NumberFormat(tag, { style: 'currency', currency }));
+    f = fmt(`m|${tag}|${currency}`, () => new Intl.NumberFormat(tag, { style: 'currency', currency, currencyDisplay: 'narrowSymbol' }));
   } catch {
     f = fmt(`m|${tag}|`, () => new Intl.NumberFormat(tag, { minimumFractionDigits: 2, maximumFractionDigits: 2 }));
   }
