@@ -160,12 +160,24 @@ fn add_card(
 
 /// Plans one in-order fact from the rows [`needs`] asked for. `event_time` is
 /// `min(recorded_at, received_at)`.
-pub fn plan(
+pub fn plan(fact: &Fact, op_id: &str, event_time: DateTime<Utc>, loaded: Loaded) -> Applying<Plan> {
+    let (mut plan, books) = plan_values(fact, op_id, event_time, loaded)?;
+    for book in books {
+        let json = serde_json::to_string(&book).map_err(BackendError::from)?;
+        plan.books.push((book.account_uid, json));
+    }
+    Ok(plan)
+}
+
+/// [`plan`] with the changed books as values, in order (`Plan::books` stays empty): for
+/// callers that apply more facts to the same books before writing them
+/// ([`super::server_batch`]).
+pub fn plan_values(
     fact: &Fact,
     op_id: &str,
     event_time: DateTime<Utc>,
     mut loaded: Loaded,
-) -> Applying<Plan> {
+) -> Applying<(Plan, Vec<AccountBook>)> {
     let ctx = ApplyCtx { op_id, event_time };
     let account = fact.account_uid().to_string();
     let mut plan = Plan::default();
@@ -266,16 +278,16 @@ pub fn plan(
             touched.push((book, applied));
         }
     }
+    let mut books = Vec::with_capacity(touched.len());
     for (mut book, applied) in touched {
         book.prune_empty();
-        let json = serde_json::to_string(&book).map_err(BackendError::from)?;
         if applied.shortfall_added > 0 {
             plan.shortfalls
                 .push((book.account_uid.clone(), applied.shortfall_added));
         }
-        plan.books.push((book.account_uid, json));
+        books.push(book);
     }
-    Ok(plan)
+    Ok((plan, books))
 }
 
 #[cfg(test)]

@@ -42,6 +42,16 @@ pub enum BackendError {
     ReservationConsumed(String),
     #[error("a batch holds at most {max} events (got {got})")]
     BatchTooLarge { max: usize, got: usize },
+    /// The source of a server-origin batch failed (e.g. its file changed): rolled back.
+    #[error("{message}")]
+    Source { code: &'static str, message: String },
+    /// A fact of a server-origin batch cannot apply: the whole batch was rolled back.
+    #[error("{label}: {message} (nothing was applied)")]
+    BatchRejected {
+        label: String,
+        code: &'static str,
+        message: String,
+    },
 }
 
 impl BackendError {
@@ -63,6 +73,7 @@ impl BackendError {
             BackendError::ReservationForbidden(_) => "RESERVATION_FORBIDDEN",
             BackendError::ReservationConsumed(_) => "RESERVATION_CONSUMED",
             BackendError::BatchTooLarge { .. } => "BATCH_TOO_LARGE",
+            BackendError::BatchRejected { code, .. } | BackendError::Source { code, .. } => code,
         }
     }
 

@@ -13,14 +13,20 @@ pub mod apply;
 pub mod batch;
 mod error;
 pub mod hash;
+pub mod members;
 pub mod migration;
 mod pages;
 pub mod postgres;
 pub mod reservation;
+pub mod server_batch;
 pub mod sqlite;
 mod till_rows;
 
 pub use error::BackendError;
+pub use members::{MemberRow, MembersPage};
+pub use server_batch::{
+    BatchRecord, ServerBatch, ServerBatchOutcome, ServerEvent, ServerEventSource,
+};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -127,6 +133,20 @@ pub trait Backend: Send + Sync + 'static {
         reservation_id: Uuid,
         now: DateTime<Utc>,
     ) -> Result<VoidResponse>;
+
+    /// Applies a server-origin batch (see [`server_batch`]) in ONE transaction: all its
+    /// facts or none. A batch id applied before: `AlreadyApplied`, nothing changes.
+    async fn apply_server_batch(
+        &self,
+        batch: ServerBatch,
+        source: Box<dyn ServerEventSource>,
+    ) -> Result<ServerBatchOutcome>;
+
+    /// The recorded server batch with this id, if it was applied.
+    async fn server_batch(&self, id: &str) -> Result<Option<BatchRecord>>;
+
+    /// Accounts with `uid > after`, ascending, at most `limit`, with customer and cards.
+    async fn members_page(&self, after: Option<&str>, limit: u32) -> Result<MembersPage>;
 }
 
 /// Opens the backend for a database URL: `sqlite://PATH`, `sqlite:PATH` or a plain path

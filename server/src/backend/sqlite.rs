@@ -5,12 +5,17 @@
 
 mod apply;
 mod ingest;
+mod members;
 mod migrate;
 mod reads;
 mod reserve;
+mod server_batch;
 mod tills;
 
-use super::{Backend, BackendError, MigrationStatus, Result, TillRecord};
+use super::{
+    Backend, BackendError, BatchRecord, MembersPage, MigrationStatus, Result, ServerBatch,
+    ServerBatchOutcome, ServerEventSource, TillRecord,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use loyalty_wire::{
@@ -182,6 +187,26 @@ impl Backend for SqliteBackend {
     ) -> Result<VoidResponse> {
         let id = till_id.to_string();
         self.run(move |c| reserve::void(c, &id, reservation_id, now))
+            .await
+    }
+
+    async fn apply_server_batch(
+        &self,
+        batch: ServerBatch,
+        mut source: Box<dyn ServerEventSource>,
+    ) -> Result<ServerBatchOutcome> {
+        self.run(move |c| server_batch::apply(c, &batch, source.as_mut()))
+            .await
+    }
+
+    async fn server_batch(&self, id: &str) -> Result<Option<BatchRecord>> {
+        let id = id.to_string();
+        self.run(move |c| server_batch::record(c, &id)).await
+    }
+
+    async fn members_page(&self, after: Option<&str>, limit: u32) -> Result<MembersPage> {
+        let after = after.map(str::to_string);
+        self.run(move |c| members::page(c, after.as_deref(), limit))
             .await
     }
 }

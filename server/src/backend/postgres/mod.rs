@@ -11,13 +11,18 @@
 
 mod apply;
 mod ingest;
+mod members;
 mod migrate;
 mod reads;
 mod reserve;
+mod server_batch;
 mod tills;
 mod tx;
 
-use super::{Backend, BackendError, MigrationStatus, Result, TillRecord};
+use super::{
+    Backend, BackendError, BatchRecord, MembersPage, MigrationStatus, Result, ServerBatch,
+    ServerBatchOutcome, ServerEventSource, TillRecord,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
@@ -197,6 +202,33 @@ impl Backend for PostgresBackend {
         tx::run(&self.pool, self.retry, tx::Mode::Write, move |t| {
             let id = id.clone();
             Box::pin(async move { reserve::void(t, &id, reservation_id, now).await })
+        })
+        .await
+    }
+
+    async fn apply_server_batch(
+        &self,
+        batch: ServerBatch,
+        source: Box<dyn ServerEventSource>,
+    ) -> Result<ServerBatchOutcome> {
+        let source: server_batch::SharedSource = std::sync::Arc::new(std::sync::Mutex::new(source));
+        tx::run(&self.pool, self.retry, tx::Mode::Write, move |t| {
+            let (batch, source) = (batch.clone(), source.clone());
+            Box::pin(async move { server_batch::apply(t, &batch, &source).await })
+        })
+        .await
+    }
+
+    async fn server_batch(&self, id: &str) -> Result<Option<BatchRecord>> {
+        let client = self.pool.get().await?;
+        server_batch::record(&**client, id).await
+    }
+
+    async fn members_page(&self, after: Option<&str>, limit: u32) -> Result<MembersPage> {
+        let after = after.map(str::to_string);
+        tx::run(&self.pool, self.retry, tx::Mode::Snapshot, move |t| {
+            let after = after.clone();
+            Box::pin(async move { members::page(t, after.as_deref(), limit).await })
         })
         .await
     }

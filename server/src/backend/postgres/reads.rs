@@ -89,7 +89,7 @@ async fn states(
         .collect()
 }
 
-async fn programs(t: &Tx<'_>, since: i64) -> Result<Vec<ProgramConfig>> {
+pub(super) async fn programs(t: &Tx<'_>, since: i64) -> Result<Vec<ProgramConfig>> {
     let rows = t
         .query(
             "SELECT config FROM program_versions WHERE gseq > $1 ORDER BY version",

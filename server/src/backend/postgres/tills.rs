@@ -63,7 +63,8 @@ pub async fn register(
 }
 
 pub async fn list<C: GenericClient>(c: &C) -> Result<Vec<TillRecord>> {
-    let sql = format!("{SELECT_TILL} ORDER BY s.name, t.created_at, t.id");
+    // The server's own till (server-origin facts, migration 0002) is not a device.
+    let sql = format!("{SELECT_TILL} WHERE t.id <> 'server' ORDER BY s.name, t.created_at, t.id");
     c.query(&sql, &[]).await?.iter().map(till).collect()
 }
 

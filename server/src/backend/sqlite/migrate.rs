@@ -6,11 +6,18 @@ use crate::backend::{MigrationStatus, Result};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 /// The migrations of this build, in order. Never edit an entry once released: append one.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_init",
-    sql: include_str!("../../../../migrations/server/sqlite/0001_init.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_init",
+        sql: include_str!("../../../../migrations/server/sqlite/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_server_batches",
+        sql: include_str!("../../../../migrations/server/sqlite/0002_server_batches.sql"),
+    },
+];
 
 /// Checks that every applied migration is known and unchanged, then applies the missing
 /// ones, each in its own IMMEDIATE transaction.

@@ -66,7 +66,7 @@ pub fn reserved(c: &Connection, account_uid: &str, now: DateTime<Utc>) -> Result
     )?)
 }
 
-fn programs(c: &Connection, since: i64) -> Result<Vec<ProgramConfig>> {
+pub(super) fn programs(c: &Connection, since: i64) -> Result<Vec<ProgramConfig>> {
     let mut st =
         c.prepare("SELECT config FROM program_versions WHERE gseq > ?1 ORDER BY version")?;
     let rows = st.query_map([since], |r| r.get::<_, String>(0))?;

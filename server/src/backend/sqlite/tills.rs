@@ -66,7 +66,8 @@ pub fn register(
 }
 
 pub fn list(c: &mut Connection) -> Result<Vec<TillRecord>> {
-    let sql = format!("{SELECT_TILL} ORDER BY s.name, t.created_at, t.id");
+    // The server's own till (server-origin facts, migration 0002) is not a device.
+    let sql = format!("{SELECT_TILL} WHERE t.id <> 'server' ORDER BY s.name, t.created_at, t.id");
     let mut st = c.prepare(&sql)?;
     let rows = st.query_map([], raw)?;
     rows.map(|r| record(r?)).collect()
