@@ -1,8 +1,12 @@
-//! The command line: `serve`, `till add|list|revoke`, `migrate`.
+//! The command line: `serve`, `till add|list|revoke`, `migrate`, `import`, `export`.
 
 use crate::backend::{self, Backend, BackendError};
+use crate::commands;
 use crate::config::{Config, ConfigError};
+use crate::export::{ExportError, ExportOptions};
 use crate::http::{self, ServeError};
+use crate::import::input::{DelimiterChoice, Encoding, EncodingChoice};
+use crate::import::{ImportError, ImportOptions};
 use crate::token;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -28,6 +32,53 @@ pub enum Command {
     Till(TillCommand),
     /// Apply pending database migrations and list them.
     Migrate,
+    /// Load members from a CSV file (all rows or none; the same file again is a no-op).
+    Import(ImportArgs),
+    /// Write every member as CSV (the columns `import` reads back).
+    Export(ExportArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ImportArgs {
+    /// The CSV file (columns by header name: see server/README.md).
+    pub file: PathBuf,
+    /// auto (UTF-8 if valid, else Windows-1251), utf-8 or windows-1251.
+    #[arg(long, default_value = "auto", value_parser = commands::parse_encoding_choice)]
+    pub encoding: EncodingChoice,
+    /// auto (from the header line), ';', ',' or tab.
+    #[arg(long, default_value = "auto", value_parser = commands::parse_delimiter_choice)]
+    pub delimiter: DelimiterChoice,
+    /// Home store of members whose row names none.
+    #[arg(long)]
+    pub store: Option<String>,
+    /// Country of phone numbers without a country code (default: the config's `region`).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Check everything, write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Skip columns the import does not know instead of refusing the file.
+    #[arg(long)]
+    pub ignore_unknown_columns: bool,
+    /// No progress bars.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ExportArgs {
+    /// Output file (default: standard output).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// ';', ',' or tab.
+    #[arg(long, default_value = ";", value_parser = commands::parse_delimiter)]
+    pub delimiter: u8,
+    /// utf-8 or windows-1251.
+    #[arg(long, default_value = "utf-8", value_parser = commands::parse_encoding)]
+    pub encoding: Encoding,
+    /// No progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -52,6 +103,10 @@ pub enum CliError {
     Backend(#[from] BackendError),
     #[error(transparent)]
     Serve(#[from] ServeError),
+    #[error(transparent)]
+    Import(#[from] ImportError),
+    #[error(transparent)]
+    Export(#[from] ExportError),
     #[error("cannot generate a token: {0}")]
     Random(String),
     #[error("{0}")]
@@ -64,6 +119,8 @@ impl CliError {
             CliError::Config(e) => e.code(),
             CliError::Backend(e) => e.code(),
             CliError::Serve(e) => e.code(),
+            CliError::Import(e) => e.code(),
+            CliError::Export(e) => e.code(),
             CliError::Random(_) => "RANDOM",
             CliError::Usage(_) => "USAGE",
         }
@@ -125,6 +182,30 @@ pub async fn run(cli: Cli, config: Config) -> Result<(), CliError> {
                 );
             }
             Ok(())
+        }
+        Command::Import(a) => {
+            let backend = open_migrated(&config).await?;
+            let opts = ImportOptions {
+                path: a.file,
+                encoding: a.encoding,
+                delimiter: a.delimiter,
+                store: a.store.filter(|s| !s.trim().is_empty()),
+                region: a.region.unwrap_or(config.region),
+                dry_run: a.dry_run,
+                ignore_unknown_columns: a.ignore_unknown_columns,
+                progress: commands::progress_wanted(a.no_progress),
+            };
+            Ok(commands::import(backend, opts).await?)
+        }
+        Command::Export(a) => {
+            let backend = open_migrated(&config).await?;
+            let opts = ExportOptions {
+                out: a.out,
+                delimiter: a.delimiter,
+                encoding: a.encoding,
+                progress: commands::progress_wanted(a.no_progress),
+            };
+            Ok(commands::export(backend, opts).await?)
         }
         Command::Till(TillCommand::Revoke { id }) => {
             let backend = open_migrated(&config).await?;

@@ -1,6 +1,7 @@
 //! Server configuration: defaults, then a TOML file (`--config PATH` or `LOYALTY_CONFIG`),
 //! then environment variables (`LOYALTY_LISTEN`, `LOYALTY_DATA_DIR`,
-//! `LOYALTY_DATABASE_URL`, `LOYALTY_TLS_CERT`, `LOYALTY_TLS_KEY`, `LOYALTY_LOG`).
+//! `LOYALTY_DATABASE_URL`, `LOYALTY_TLS_CERT`, `LOYALTY_TLS_KEY`, `LOYALTY_LOG`,
+//! `LOYALTY_REGION`).
 //! A later layer overrides an earlier one field by field.
 
 use serde::Deserialize;
@@ -27,6 +28,11 @@ pub enum ConfigError {
     TlsHalf(&'static str),
     #[error("{0} must be greater than zero")]
     Zero(&'static str),
+    #[error("{field} is not valid: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
 }
 
 impl ConfigError {
@@ -37,6 +43,7 @@ impl ConfigError {
             ConfigError::Env { .. } => "CONFIG_ENV",
             ConfigError::TlsHalf(_) => "CONFIG_TLS_HALF",
             ConfigError::Zero(_) => "CONFIG_ZERO",
+            ConfigError::Invalid { .. } => "CONFIG_INVALID",
         }
     }
 }
@@ -68,6 +75,9 @@ pub struct Config {
     pub reservation_ttl_secs: u64,
     /// `tracing` filter (default `info`); `RUST_LOG` wins when set.
     pub log: String,
+    /// Country (ISO 3166 alpha-2) of phone numbers written without a country code, for
+    /// `import` (default `RU`).
+    pub region: String,
 }
 
 impl Default for Config {
@@ -81,6 +91,7 @@ impl Default for Config {
             auth_failures_per_minute: 10,
             reservation_ttl_secs: 600,
             log: "info".to_string(),
+            region: "RU".to_string(),
         }
     }
 }
@@ -98,6 +109,7 @@ struct FileConfig {
     auth_failures_per_minute: Option<u32>,
     reservation_ttl_secs: Option<u64>,
     log: Option<String>,
+    region: Option<String>,
 }
 
 impl Config {
@@ -163,6 +175,9 @@ impl Config {
         if let Some(v) = f.log {
             self.log = v;
         }
+        if let Some(v) = f.region {
+            self.region = v;
+        }
         *cert = f.tls_cert.or(cert.take());
         *key = f.tls_key.or(key.take());
     }
@@ -199,6 +214,9 @@ impl Config {
         if let Some(v) = get("LOYALTY_LOG") {
             self.log = v;
         }
+        if let Some(v) = get("LOYALTY_REGION") {
+            self.region = v;
+        }
         Ok(())
     }
 
@@ -211,6 +229,13 @@ impl Config {
         }
         if self.reservation_ttl_secs == 0 {
             return Err(ConfigError::Zero("reservation_ttl_secs"));
+        }
+        let region = self.region.trim();
+        if region.len() != 2 || !region.bytes().all(|b| b.is_ascii_alphabetic()) {
+            return Err(ConfigError::Invalid {
+                field: "region",
+                message: format!("{region:?} is not a two-letter country code"),
+            });
         }
         Ok(())
     }

@@ -123,6 +123,24 @@ fn bad_inputs_are_typed_errors() {
             .code(),
         "CONFIG_ZERO"
     );
+    let env = env_of(&[("LOYALTY_REGION", "Russia")]);
+    assert_eq!(
+        Config::load_with(None, &env).unwrap_err().code(),
+        "CONFIG_INVALID"
+    );
+}
+
+#[test]
+fn region_from_file_then_env() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(&dir, "region = \"BG\"\n");
+    assert_eq!(
+        Config::load_with(Some(&p), &env_of(&[])).unwrap().region,
+        "BG"
+    );
+    let env = env_of(&[("LOYALTY_REGION", "KZ")]);
+    assert_eq!(Config::load_with(Some(&p), &env).unwrap().region, "KZ");
+    assert_eq!(Config::default().region, "RU");
 }
 
 #[test]

@@ -4,7 +4,11 @@
 
 pub mod backend;
 pub mod cli;
+pub mod commands;
 pub mod config;
+pub mod export;
 pub mod http;
+pub mod import;
 pub mod logging;
+pub mod progress;
 pub mod token;
