@@ -53,6 +53,17 @@ class AppState {
     this.scanSeq++;
   }
 
+  /**
+   * Re-reads the customer being served after a write (same card when it still works, else
+   * the account's primary card, e.g. after a reissue). A customer scanned meanwhile wins.
+   */
+  async refreshCustomer(): Promise<void> {
+    const c = this.customer;
+    if (!c) return;
+    const fresh = await api.scan(c.card).catch(() => api.customer(c.customer_id).catch(() => null));
+    if (fresh && this.customer?.customer_id === c.customer_id) this.customer = fresh;
+  }
+
   /** Esc on the scan screen: ready for the next customer. */
   clearCustomer(): void {
     this.customer = null;

@@ -74,7 +74,7 @@ export const en = {
   'cust.family': 'Family cards',
   'cust.blockedCards': 'Blocked cards',
   'cust.lifetime': 'Lifetime',
-  'cust.purchases': '{n} purchases',
+  'cust.purchases': 'purchases: {n}',
   'cust.stamps': 'Stamps',
   'cust.contact': 'Contact',
   'cust.noConsent': 'no marketing consent',
