@@ -1,5 +1,6 @@
-//! Command line: `store` (generate or reuse, then measure) and the hidden `store-measure`
-//! (measurement only, run in a fresh child process so its RSS is the store's alone).
+//! Command line: `store` (generate or reuse, then measure), the hidden `store-measure`
+//! (measurement only, run in a fresh child process so its RSS is the store's alone), and
+//! `sync` (options in `crate::sync::args`).
 
 use std::path::PathBuf;
 
@@ -15,7 +16,9 @@ usage: loyalty-bench store --members N [--data-dir DIR] [--lookups N] [--checkou
   --warmup N      unmeasured iterations before each measurement (default 500)
   --seed N        RNG seed of the measurement phase (default 42)
   --regenerate    rebuild the database even if a matching one exists
-  --in-process    measure in this process instead of a fresh child process";
+  --in-process    measure in this process instead of a fresh child process
+
+";
 
 /// Options of the `store` benchmark.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +63,8 @@ pub enum Command {
         db: PathBuf,
         args: StoreArgs,
     },
+    /// The server and sync benchmark.
+    Sync(crate::sync::args::SyncArgs),
     Help,
 }
 
@@ -88,6 +93,7 @@ pub fn parse(argv: impl IntoIterator<Item = String>) -> Result<Command, String> 
     let measure_only = match sub.as_str() {
         "store" => false,
         "store-measure" => true,
+        "sync" => return crate::sync::args::parse(it).map(Command::Sync),
         "-h" | "--help" | "help" => return Ok(Command::Help),
         other => return Err(format!("unknown command {other:?}")),
     };

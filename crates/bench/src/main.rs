@@ -1,5 +1,6 @@
 //! `loyalty-bench store --members N`: builds (or reuses) a realistic till database, then
-//! measures the store API against raw SQLite side by side. See `cli::USAGE`.
+//! measures the store API against raw SQLite side by side. `loyalty-bench sync`: the
+//! server and the till sync end to end (`sync`). See `cli::USAGE`.
 
 mod cli;
 mod generate;
@@ -7,6 +8,7 @@ mod measure;
 mod pipeline;
 mod report;
 mod stats;
+mod sync;
 
 #[cfg(test)]
 mod tests;
@@ -15,11 +17,15 @@ use cli::Command;
 
 fn main() {
     let result = match cli::parse(std::env::args().skip(1)) {
-        Err(e) => Err(format!("{e}\n\n{}", cli::USAGE)),
+        Err(e) => Err(format!("{e}\n\n{}{}", cli::USAGE, sync::args::USAGE)),
         Ok(Command::Help) => {
-            println!("{}", cli::USAGE);
+            println!("{}{}", cli::USAGE, sync::args::USAGE);
             Ok(())
         }
+        Ok(Command::Sync(args)) => sync::run(&args).map(|r| {
+            println!("{}", r.table());
+            println!("{}", r.json());
+        }),
         Ok(Command::Store(args)) => pipeline::run_store(&args).map(|r| {
             println!("{}", r.table());
             println!("{}", r.json());
