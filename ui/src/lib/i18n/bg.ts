@@ -196,7 +196,7 @@ export const bg: Record<Key, string> = {
   'reissue.back': 'Обратно към клиента',
 
   'history.title': 'История на клиента',
-  'history.enrolled': 'Член от {date} ({store})',
+  'history.enrolled': 'Член от {date}',
   'history.sales': 'Покупки',
   'history.receipt': 'Бележка',
   'history.when': 'Кога',

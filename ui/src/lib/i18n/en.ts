@@ -195,7 +195,7 @@ export const en = {
   'reissue.back': 'Back to the customer',
 
   'history.title': 'Customer history',
-  'history.enrolled': 'Member since {date} ({store})',
+  'history.enrolled': 'Member since {date}',
   'history.sales': 'Sales',
   'history.receipt': 'Receipt',
   'history.when': 'When',

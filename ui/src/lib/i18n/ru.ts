@@ -196,7 +196,7 @@ export const ru: Record<Key, string> = {
   'reissue.back': 'К покупателю',
 
   'history.title': 'История покупателя',
-  'history.enrolled': 'Участник с {date} ({store})',
+  'history.enrolled': 'Участник с {date}',
   'history.sales': 'Покупки',
   'history.receipt': 'Чек',
   'history.when': 'Когда',
