@@ -98,6 +98,16 @@ fn tier(m: &MemberRow, program: Option<&ProgramConfig>, now: DateTime<Utc>) -> S
         .unwrap_or_default()
 }
 
+/// The channel as `import` reads it (anything unknown, e.g. empty, is `none`, as on tills).
+fn channel(c: &str) -> &'static str {
+    match c {
+        "sms" => "sms",
+        "email" => "email",
+        "messenger" => "messenger",
+        _ => "none",
+    }
+}
+
 /// One member's fields, in [`HEADER`] order.
 pub fn row(m: &MemberRow, program: Option<&ProgramConfig>, now: DateTime<Utc>) -> Vec<String> {
     let active: Vec<_> = m.cards.iter().filter(|c| c.status == "active").collect();
@@ -134,7 +144,7 @@ pub fn row(m: &MemberRow, program: Option<&ProgramConfig>, now: DateTime<Utc>) -
             "no"
         }
         .to_string(),
-        profile.preferred_channel,
+        channel(&profile.preferred_channel).to_string(),
         balance.available.to_string(),
         balance.pending.to_string(),
         balance.shortfall.to_string(),

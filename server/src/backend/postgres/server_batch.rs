@@ -114,7 +114,7 @@ pub async fn apply(
         last_seq: seq,
         first_gseq: start_gseq + 1,
         last_gseq: gseq,
-        applied_at: batch.received_at,
+        applied_at: parse_ts(&ts(batch.received_at))?,
     };
     t.execute(
         "INSERT INTO server_batches

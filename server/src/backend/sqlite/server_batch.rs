@@ -89,7 +89,7 @@ pub fn apply(
         last_seq: seq,
         first_gseq: start_gseq + 1,
         last_gseq: gseq,
-        applied_at: batch.received_at,
+        applied_at: parse_ts(&ts(batch.received_at))?,
     };
     tx.execute(
         "INSERT INTO server_batches
