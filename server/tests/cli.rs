@@ -57,6 +57,73 @@ fn till_lifecycle_from_the_command_line() {
 }
 
 #[test]
+fn import_and_export_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let csv = dir.path().join("members.csv");
+    std::fs::write(
+        &csv,
+        "Телефон;Имя;Баллы\n89161234567;Анна;10\n8916;Борис;x\n",
+    )
+    .unwrap();
+    let file = csv.to_str().unwrap();
+    let (ok, _, err) = run(&data, &["import", file, "--no-progress"]);
+    assert!(!ok, "a bad file fails");
+    assert!(err.contains("IMPORT_INVALID"), "{err}");
+    assert!(
+        err.contains("line 3, column Телефон: PHONE_INVALID"),
+        "{err}"
+    );
+    assert!(
+        err.contains("line 3, column Баллы: POINTS_INVALID"),
+        "{err}"
+    );
+    let report = std::fs::read_to_string(dir.path().join("members.errors.csv")).unwrap();
+    assert!(report.contains("3;Телефон;8916;PHONE_INVALID"), "{report}");
+
+    std::fs::write(
+        &csv,
+        "Телефон;Имя;Баллы\n89161234567;Анна;10\n89161234568;Борис;0\n",
+    )
+    .unwrap();
+    let (ok, out, err) = run(&data, &["import", file, "--dry-run"]);
+    assert!(
+        ok && out.contains("2 members would be imported"),
+        "{out}{err}"
+    );
+    let (ok, out, err) = run(&data, &["import", file, "--store", "S1"]);
+    assert!(ok && out.contains("imported 2 members"), "{out}{err}");
+    let (ok, out, _) = run(&data, &["import", file]);
+    assert!(ok && out.contains("already imported"), "{out}");
+    let (ok, _, err) = run(&data, &["import", file, "--encoding", "koi8"]);
+    assert!(!ok && err.contains("unknown encoding"), "{err}");
+
+    let (ok, out, err) = run(&data, &["export", "--delimiter", ","]);
+    assert!(ok, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    assert!(lines[0].starts_with("card,family_cards,phone,name,"));
+    assert!(out.contains(",+79161234567,Анна,"), "{out}");
+    let dest = dir.path().join("out.csv");
+    let (ok, _, err) = run(
+        &data,
+        &[
+            "export",
+            "--out",
+            dest.to_str().unwrap(),
+            "--encoding",
+            "windows-1251",
+        ],
+    );
+    assert!(ok && err.contains("exported 2 members"), "{err}");
+    let bytes = std::fs::read(&dest).unwrap();
+    assert!(encoding_rs::WINDOWS_1251
+        .decode(&bytes)
+        .0
+        .contains(";Борис;"));
+}
+
+#[test]
 fn a_bad_config_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_loyalty-server"))

@@ -22,6 +22,8 @@ pub struct TestServer {
     server: Option<RunningServer>,
     _dir: tempfile::TempDir,
     pg_schema: Option<PgSchema>,
+    /// The database URL the backend uses.
+    pub db_url: String,
 }
 
 /// The environment variable naming the PostgreSQL server the Postgres variants use.
@@ -148,9 +150,8 @@ pub async fn start_with(db: Db, tweak: impl FnOnce(&mut Config)) -> TestServer {
         pg_schema_made = Some(schema);
     }
     tweak(&mut config);
-    let backend = backend::open(&config.effective_database_url())
-        .await
-        .unwrap();
+    let db_url = config.effective_database_url();
+    let backend = backend::open(&db_url).await.unwrap();
     backend.migrate().await.unwrap();
     let server = http::start(config, backend.clone()).await.unwrap();
     TestServer {
@@ -160,6 +161,7 @@ pub async fn start_with(db: Db, tweak: impl FnOnce(&mut Config)) -> TestServer {
         server: Some(server),
         _dir: dir,
         pg_schema: pg_schema_made,
+        db_url,
     }
 }
 
@@ -229,6 +231,23 @@ impl TestServer {
             .unwrap();
         let status = resp.status().as_u16();
         (status, resp.json().await.unwrap())
+    }
+
+    /// Rows in `table` (a name from the schema), read with SQL next to the backend.
+    pub async fn count(&self, table: &str) -> i64 {
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        match self.db_url.strip_prefix("sqlite://") {
+            Some(path) => {
+                let c = rusqlite::Connection::open(path).unwrap();
+                c.query_row(&sql, [], |r| r.get(0)).unwrap()
+            }
+            None => pg_client(&self.db_url)
+                .await
+                .query_one(sql.as_str(), &[])
+                .await
+                .unwrap()
+                .get(0),
+        }
     }
 
     pub async fn stop(mut self) {
