@@ -49,10 +49,12 @@ pub struct AccountState {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ChangesQuery {
-    /// The `next` of the previous answer (0 at first).
+    /// The `next` of the previous answer (0 at first; a negative cursor is 400 `BAD_QUERY`).
     #[serde(default)]
+    #[param(minimum = 0)]
     pub since: i64,
-    /// Page size (default 200, at most 1000).
+    /// Page size (default 200; a larger one is cut to 1000, 0 and 1 read 2).
+    #[param(value_type = Option<u64>, maximum = 4294967295_u64)]
     pub limit: Option<u32>,
 }
 
@@ -79,9 +81,11 @@ pub struct ChangesResponse {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct SnapshotQuery {
-    /// The `next_after` of the previous page (absent at first).
+    /// The `next_after` of the previous page (absent at first; no NUL character).
+    #[param(pattern = "^[^\\u0000]*$")]
     pub after: Option<String>,
-    /// Page size (default 200, at most 1000).
+    /// Page size (default 200; a larger one is cut to 1000, 0 reads 1).
+    #[param(value_type = Option<u64>, maximum = 4294967295_u64)]
     pub limit: Option<u32>,
 }
 

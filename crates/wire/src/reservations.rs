@@ -10,12 +10,16 @@ use uuid::Uuid;
 /// Body of `POST /api/v1/reservations`. Idempotent on `op_id`.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "op_id": "0190a000-0000-7000-8000-000000000001", "card": "2000100000014", "points": 10
+}))]
 pub struct ReservationRequest {
     #[schema(value_type = String, format = Uuid)]
     pub op_id: Uuid,
     /// Any active card of the account.
     pub card: String,
-    /// Points to hold (> 0).
+    /// Points to hold (> 0; 0 or less is 400 `INVALID_POINTS`).
+    #[schema(value_type = i64, minimum = 1)]
     pub points: Points,
 }
 

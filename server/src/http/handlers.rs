@@ -149,7 +149,7 @@ pub async fn post_reservation(
 
 /// Void a reservation of this till.
 #[utoipa::path(post, path = "/api/v1/reservations/{id}/void", tag = "reservations",
-    params(("id" = String, Path, description = "reservation id (UUID)")),
+    params(("id" = String, Path, format = Uuid, description = "reservation id (UUID; anything else is 400 `BAD_ID`)")),
     security(("bearer" = [])),
     responses((status = 200, body = VoidResponse), (status = 400, body = ApiError),
         (status = 403, body = ApiError), (status = 404, body = ApiError),
