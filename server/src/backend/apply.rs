@@ -94,6 +94,30 @@ impl Plan {
     }
 }
 
+/// Refuses a fact with a NUL character in any text (`INVALID_FACT`): PostgreSQL cannot
+/// store one in a TEXT column, and both backends must accept and refuse alike. Reads the
+/// fact's serde JSON, where a NUL is always the escape `\u0000` (a `\\` before `u0000`
+/// is an escaped backslash, not a NUL). Call it before any row is read for the fact.
+pub fn check_text(fact_json: &str) -> Applying<()> {
+    let bytes = fact_json.as_bytes();
+    let mut from = 0;
+    while let Some(at) = fact_json[from..].find("\\u0000").map(|i| from + i) {
+        let backslashes = bytes[..=at]
+            .iter()
+            .rev()
+            .take_while(|b| **b == b'\\')
+            .count();
+        if backslashes % 2 == 1 {
+            return Err(reject(
+                "INVALID_FACT",
+                "invalid fact: text must not contain NUL characters".to_string(),
+            ));
+        }
+        from = at + 1;
+    }
+    Ok(())
+}
+
 /// The rows `fact` reads.
 pub fn needs(fact: &Fact) -> Needs {
     let mut n = Needs {
@@ -325,5 +349,32 @@ mod tests {
         assert_eq!(p.shortfalls, [("a".to_string(), 7)]);
         assert_eq!(p.books.len(), 1);
         assert!(p.new_account.is_none() && p.new_cards.is_empty());
+    }
+
+    #[test]
+    fn text_with_a_nul_is_refused() {
+        let json = |reason: &str| {
+            let mut f = adjust("a", 5);
+            if let Fact::Adjust { reason: r, .. } = &mut f {
+                *r = reason.to_string();
+            }
+            serde_json::to_string(&f).unwrap()
+        };
+        for bad in ["\0", "x\0y", "\\\0", "\\\\\0"] {
+            let err = check_text(&json(bad)).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    ApplyError::Reject {
+                        code: "INVALID_FACT",
+                        ..
+                    }
+                ),
+                "{bad:?}"
+            );
+        }
+        for good in ["", "\\u0000", "\\\\u0000", "u0000", "\u{1}"] {
+            assert!(check_text(&json(good)).is_ok(), "{good:?}");
+        }
     }
 }

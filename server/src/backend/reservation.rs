@@ -42,10 +42,16 @@ pub fn response(s: &Stored) -> Result<ReservationResponse> {
     })
 }
 
-/// Points must be positive.
+/// Points must be positive; a card number with a NUL is no card (PostgreSQL could not
+/// even look it up).
 pub fn check_request(req: &ReservationRequest) -> Result<()> {
     if req.points <= 0 {
         return Err(BackendError::InvalidPoints(req.points));
+    }
+    if req.card.contains('\0') {
+        return Err(BackendError::CardNotFound(
+            req.card.escape_default().to_string(),
+        ));
     }
     Ok(())
 }

@@ -82,6 +82,7 @@ pub async fn apply_event(
 ) -> Applying<Vec<ShortfallNote>> {
     let e = &p.env;
     let op = e.op_id.to_string();
+    apply::check_text(&p.json)?;
     let loaded = load(t, &e.fact).await?;
     let plan = apply::plan(&e.fact, &op, e.recorded_at.min(received_at), loaded)?;
     write(t, till_id, p, received_at, &plan).await?;

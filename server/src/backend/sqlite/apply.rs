@@ -81,6 +81,7 @@ pub fn apply_event(
     received_at: DateTime<Utc>,
 ) -> Applying<Vec<ShortfallNote>> {
     let op = e.op_id.to_string();
+    apply::check_text(fact_json)?;
     let loaded = load(c, &e.fact)?;
     let plan = apply::plan(&e.fact, &op, e.recorded_at.min(received_at), loaded)?;
     write(c, till_id, e, fact_json, hash, received_at, &plan)?;
