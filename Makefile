@@ -4,7 +4,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 CARGO ?= cargo
 MEMBERS ?= 1000000
 
-.PHONY: run test deps fmt lint unit test-pg bench bench-store
+.PHONY: run test deps fmt lint unit test-pg fuzz-api bench bench-store
 
 deps:
 	@./scripts/install-deps.sh
@@ -15,7 +15,7 @@ run: deps
 
 ## make test: format check, clippy -D warnings, every test of the workspace (SQLite), then
 ## the server's PostgreSQL variants on a throwaway cluster.
-test: deps fmt lint unit test-pg
+test: deps fmt lint unit test-pg fuzz-api
 
 fmt:
 	$(CARGO) fmt --all -- --check
@@ -29,6 +29,12 @@ unit:
 # Only the PostgreSQL variants (`unit` ran the SQLite ones and reported these as skipped).
 test-pg:
 	./scripts/with-postgres.sh $(CARGO) test -p loyalty-server -p loyalty --locked -- postgres
+
+## make fuzz-api: Schemathesis fuzzes a live loyalty-server against its OpenAPI document,
+## on SQLite, then on a throwaway PostgreSQL cluster (FUZZ_EXAMPLES=N for a longer run).
+fuzz-api:
+	./scripts/fuzz-api.sh
+	./scripts/with-postgres.sh ./scripts/fuzz-api.sh --postgres
 
 ## make bench: the benchmarks (1M members; reuses bench-data/ between runs).
 bench: deps bench-store

@@ -9,6 +9,12 @@ have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok
 for p in build-essential pkg-config postgresql; do
   have_pkg "$p" || need_apt+=("$p")
 done
+# python3 with venv: Schemathesis for make fuzz-api (scripts/fuzz-api.sh installs it from PyPI).
+if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+  for p in python3 python3-venv; do
+    have_pkg "$p" || need_apt+=("$p")
+  done
+fi
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""
