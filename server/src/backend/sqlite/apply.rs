@@ -17,23 +17,17 @@ impl From<rusqlite::Error> for ApplyError {
 
 /// Takes the next global sequence number (the counter row serialises appliers).
 pub fn next_gseq(c: &Connection) -> rusqlite::Result<i64> {
-    c.execute(
-        "UPDATE counters SET value = value + 1 WHERE name = 'gseq'",
-        [],
-    )?;
-    c.query_row("SELECT value FROM counters WHERE name = 'gseq'", [], |r| {
-        r.get(0)
-    })
+    c.prepare_cached("UPDATE counters SET value = value + 1 WHERE name = 'gseq'")?
+        .execute([])?;
+    c.prepare_cached("SELECT value FROM counters WHERE name = 'gseq'")?
+        .query_row([], |r| r.get(0))
 }
 
 /// The stored book of an account, `None` if there is no such account.
 pub fn load_book(c: &Connection, account_uid: &str) -> Result<Option<AccountBook>, BackendError> {
     let json: Option<String> = c
-        .query_row(
-            "SELECT book FROM accounts WHERE uid = ?1",
-            [account_uid],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT book FROM accounts WHERE uid = ?1")?
+        .query_row([account_uid], |r| r.get(0))
         .optional()?;
     json.map(|j| parse_book(account_uid, &j)).transpose()
 }
@@ -49,11 +43,8 @@ fn load(c: &Connection, fact: &loyalty_domain::Fact) -> Result<Loaded, BackendEr
     }
     for card in &needs.cards {
         let owner: Option<String> = c
-            .query_row(
-                "SELECT account_uid FROM cards WHERE number = ?1",
-                [card],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT account_uid FROM cards WHERE number = ?1")?
+            .query_row([card], |r| r.get(0))
             .optional()?;
         if let Some(owner) = owner {
             loaded.card_owners.insert(card.clone(), owner);
@@ -61,11 +52,8 @@ fn load(c: &Connection, fact: &loyalty_domain::Fact) -> Result<Loaded, BackendEr
     }
     if let Some(customer) = &needs.customer {
         loaded.customer_account = c
-            .query_row(
-                "SELECT account_uid FROM customers WHERE uid = ?1",
-                [customer],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT account_uid FROM customers WHERE uid = ?1")?
+            .query_row([customer], |r| r.get(0))
             .optional()?;
     }
     Ok(loaded)
@@ -101,70 +89,76 @@ fn write(
     let now = ts(received_at);
     let gseq = next_gseq(c)?;
     if let Some(a) = &plan.new_account {
-        c.execute(
+        c.prepare_cached(
             "INSERT INTO accounts (uid, gseq, book, created_at, updated_at)
              VALUES (?1, ?2, '{}', ?3, ?3)",
-            params![a.account_uid, gseq, now],
-        )?;
-        c.execute(
+        )?
+        .execute(params![a.account_uid, gseq, now])?;
+        c.prepare_cached(
             "INSERT INTO customers (uid, account_uid, profile, referrer_uid, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                a.customer_uid,
-                a.account_uid,
-                a.profile,
-                a.referrer_uid,
-                now
-            ],
-        )?;
+        )?
+        .execute(params![
+            a.customer_uid,
+            a.account_uid,
+            a.profile,
+            a.referrer_uid,
+            now
+        ])?;
     }
     if let Some(card) = &plan.block_card {
-        c.execute(
-            "UPDATE cards SET status = 'blocked' WHERE number = ?1",
-            [card],
-        )?;
+        c.prepare_cached("UPDATE cards SET status = 'blocked' WHERE number = ?1")?
+            .execute([card])?;
     }
     let account = e.fact.account_uid();
     for (card, kind) in &plan.new_cards {
-        c.execute(
+        c.prepare_cached(
             "INSERT INTO cards (number, account_uid, status, kind, created_at)
              VALUES (?1, ?2, 'active', ?3, ?4)",
-            params![card, account, kind, now],
-        )?;
+        )?
+        .execute(params![card, account, kind, now])?;
     }
     if let Some(rid) = &plan.consume_reservation {
-        c.execute(
+        c.prepare_cached(
             "UPDATE reservations SET status = 'consumed', consumed_by = ?3, closed_at = ?4
              WHERE id = ?1 AND account_uid = ?2 AND status = 'active'",
-            params![rid, account, op, now],
-        )?;
+        )?
+        .execute(params![rid, account, op, now])?;
     }
     for (uid, book) in &plan.books {
-        c.execute(
+        c.prepare_cached(
             "UPDATE accounts SET book = ?2, gseq = ?3, updated_at = ?4 WHERE uid = ?1",
-            params![uid, book, gseq, now],
-        )?;
+        )?
+        .execute(params![uid, book, gseq, now])?;
     }
     for (uid, points) in &plan.shortfalls {
-        c.execute(
+        c.prepare_cached(
             "INSERT INTO shortfalls (op_id, account_uid, till_id, seq, points, gseq, recorded_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![op, uid, till_id, e.seq, points, gseq, ts(e.recorded_at)],
-        )?;
-    }
-    c.execute(
-        "INSERT INTO events (till_id, seq, op_id, hash, gseq, recorded_at, received_at, fact)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![
+        )?
+        .execute(params![
+            op,
+            uid,
             till_id,
             e.seq,
-            op,
-            hash,
+            points,
             gseq,
-            ts(e.recorded_at),
-            now,
-            fact_json
-        ],
-    )?;
+            ts(e.recorded_at)
+        ])?;
+    }
+    c.prepare_cached(
+        "INSERT INTO events (till_id, seq, op_id, hash, gseq, recorded_at, received_at, fact)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        till_id,
+        e.seq,
+        op,
+        hash,
+        gseq,
+        ts(e.recorded_at),
+        now,
+        fact_json
+    ])?;
     Ok(())
 }

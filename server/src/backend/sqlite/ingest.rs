@@ -20,11 +20,8 @@ pub fn ingest(
     let events = batch::prepare(events)?;
     let mut tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut last: i64 = tx
-        .query_row(
-            "SELECT last_seq FROM till_cursors WHERE till_id = ?1",
-            [till_id],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT last_seq FROM till_cursors WHERE till_id = ?1")?
+        .query_row([till_id], |r| r.get(0))
         .optional()?
         .ok_or_else(|| BackendError::TillNotFound(till_id.to_string()))?;
     let start = last;
@@ -48,10 +45,8 @@ pub fn ingest(
         }
     }
     if last != start {
-        tx.execute(
-            "UPDATE till_cursors SET last_seq = ?2 WHERE till_id = ?1",
-            params![till_id, last],
-        )?;
+        tx.prepare_cached("UPDATE till_cursors SET last_seq = ?2 WHERE till_id = ?1")?
+            .execute(params![till_id, last])?;
     }
     tx.commit()?;
     Ok(UploadResponse {
@@ -65,27 +60,26 @@ pub fn ingest(
 /// The stored rows of a settled seq, answered by the shared rule.
 fn settled(tx: &Transaction<'_>, till_id: &str, p: &Prepared) -> Result<Answer> {
     let applied = tx
-        .query_row(
-            "SELECT op_id, hash FROM events WHERE till_id = ?1 AND seq = ?2",
-            params![till_id, p.env.seq],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .prepare_cached("SELECT op_id, hash FROM events WHERE till_id = ?1 AND seq = ?2")?
+        .query_row(params![till_id, p.env.seq], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let rejected = if applied.is_some() {
         None
     } else {
-        tx.query_row(
-            "SELECT op_id, hash, code, message FROM rejected_events WHERE till_id = ?1 AND seq = ?2",
-            params![till_id, p.env.seq],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
+        tx.prepare_cached(
+            "SELECT op_id, hash, code, message FROM rejected_events
+             WHERE till_id = ?1 AND seq = ?2",
+        )?
+        .query_row(params![till_id, p.env.seq], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
         .optional()?
     };
     Ok(batch::settled_answer(p, SettledRows { applied, rejected }))
 }
 
 fn shortfalls_of(tx: &Transaction<'_>, e: &EventEnvelope) -> Result<Vec<ShortfallNote>> {
-    let mut st = tx.prepare(
+    let mut st = tx.prepare_cached(
         "SELECT account_uid, points FROM shortfalls WHERE op_id = ?1 ORDER BY account_uid",
     )?;
     let rows = st.query_map([e.op_id.to_string()], |r| {
@@ -114,11 +108,8 @@ fn apply_one(
     let e = &p.env;
     let op = e.op_id.to_string();
     let elsewhere: Option<(String, i64)> = tx
-        .query_row(
-            "SELECT till_id, seq FROM events WHERE op_id = ?1",
-            [&op],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .prepare_cached("SELECT till_id, seq FROM events WHERE op_id = ?1")?
+        .query_row([&op], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let (code, message) = if let Some((t, s)) = elsewhere {
         batch::op_reused(e, &t, s)
@@ -137,21 +128,21 @@ fn apply_one(
         }
     };
     tracing::warn!(till_id, seq = e.seq, op_id = %op, code, %message, "event rejected");
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO rejected_events
             (till_id, seq, op_id, hash, code, message, recorded_at, received_at, fact)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![
-            till_id,
-            e.seq,
-            op,
-            p.hash,
-            code,
-            message,
-            ts(e.recorded_at),
-            ts(received_at),
-            p.json
-        ],
-    )?;
+    )?
+    .execute(params![
+        till_id,
+        e.seq,
+        op,
+        p.hash,
+        code,
+        message,
+        ts(e.recorded_at),
+        ts(received_at),
+        p.json
+    ])?;
     Ok(Err(batch::conflict(e, &code, message)))
 }

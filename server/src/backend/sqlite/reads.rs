@@ -19,11 +19,8 @@ pub fn account_state(
     now: DateTime<Utc>,
 ) -> Result<AccountState> {
     let customer: Option<(String, String, Option<String>)> = c
-        .query_row(
-            "SELECT uid, profile, referrer_uid FROM customers WHERE account_uid = ?1",
-            [uid],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
+        .prepare_cached("SELECT uid, profile, referrer_uid FROM customers WHERE account_uid = ?1")?
+        .query_row([uid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?;
     let customer = customer
         .map(|(customer_uid, profile, referrer_uid)| {
@@ -58,17 +55,16 @@ pub fn account_state(
 
 /// Points held by active, unexpired reservations of an account.
 pub fn reserved(c: &Connection, account_uid: &str, now: DateTime<Utc>) -> Result<Points> {
-    Ok(c.query_row(
+    Ok(c.prepare_cached(
         "SELECT COALESCE(SUM(points), 0) FROM reservations
          WHERE account_uid = ?1 AND status = 'active' AND expires_at > ?2",
-        params![account_uid, ts(now)],
-        |r| r.get(0),
-    )?)
+    )?
+    .query_row(params![account_uid, ts(now)], |r| r.get(0))?)
 }
 
 pub(super) fn programs(c: &Connection, since: i64) -> Result<Vec<ProgramConfig>> {
     let mut st =
-        c.prepare("SELECT config FROM program_versions WHERE gseq > ?1 ORDER BY version")?;
+        c.prepare_cached("SELECT config FROM program_versions WHERE gseq > ?1 ORDER BY version")?;
     let rows = st.query_map([since], |r| r.get::<_, String>(0))?;
     rows.map(|r| Ok(serde_json::from_str(&r?)?)).collect()
 }
@@ -85,7 +81,7 @@ pub fn changes_since(
     let limit = pages::changes_limit(limit);
     let tx = c.transaction()?;
     let mut rows: Vec<(String, i64, String)> = {
-        let mut st = tx.prepare(
+        let mut st = tx.prepare_cached(
             "SELECT uid, gseq, book FROM accounts WHERE gseq > ?1 ORDER BY gseq, uid LIMIT ?2",
         )?;
         let rows = st.query_map(params![since, limit as i64 + 1], |r| {
@@ -101,11 +97,8 @@ pub fn changes_since(
         accounts.push(account_state(&tx, &uid, gseq, book, now)?);
     }
     let included_upto_seq: i64 = tx
-        .query_row(
-            "SELECT last_seq FROM till_cursors WHERE till_id = ?1",
-            [till_id],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT last_seq FROM till_cursors WHERE till_id = ?1")?
+        .query_row([till_id], |r| r.get(0))
         .optional()?
         .unwrap_or(0);
     let programs = programs(&tx, since)?;
@@ -128,13 +121,16 @@ pub fn snapshot_page(
 ) -> Result<SnapshotPage> {
     let limit = limit.max(1) as usize;
     let tx = c.transaction()?;
-    let cursor: i64 = tx.query_row("SELECT value FROM counters WHERE name = 'gseq'", [], |r| {
-        r.get(0)
-    })?;
-    let total: i64 = tx.query_row("SELECT COUNT(*) FROM accounts", [], |r| r.get(0))?;
+    let cursor: i64 = tx
+        .prepare_cached("SELECT value FROM counters WHERE name = 'gseq'")?
+        .query_row([], |r| r.get(0))?;
+    let total: i64 = tx
+        .prepare_cached("SELECT COUNT(*) FROM accounts")?
+        .query_row([], |r| r.get(0))?;
     let mut rows: Vec<(String, i64, String)> = {
-        let mut st = tx
-            .prepare("SELECT uid, gseq, book FROM accounts WHERE uid > ?1 ORDER BY uid LIMIT ?2")?;
+        let mut st = tx.prepare_cached(
+            "SELECT uid, gseq, book FROM accounts WHERE uid > ?1 ORDER BY uid LIMIT ?2",
+        )?;
         let rows = st.query_map(params![after.unwrap_or(""), limit as i64 + 1], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })?;
@@ -161,11 +157,8 @@ pub fn snapshot_page(
 /// The book of the account behind a card, with the card's status.
 pub fn book_by_card(c: &Connection, card: &str) -> Result<Option<(String, AccountBook)>> {
     let row: Option<(String, String)> = c
-        .query_row(
-            "SELECT account_uid, status FROM cards WHERE number = ?1",
-            [card],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .prepare_cached("SELECT account_uid, status FROM cards WHERE number = ?1")?
+        .query_row([card], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let Some((account_uid, status)) = row else {
         return Ok(None);

@@ -20,7 +20,8 @@ fn raw(r: &Row<'_>) -> rusqlite::Result<RawTill> {
 
 fn by_id(c: &Connection, id: &str) -> Result<Option<TillRecord>> {
     let sql = format!("{SELECT_TILL} WHERE t.id = ?1");
-    c.query_row(&sql, [id], raw)
+    c.prepare_cached(&sql)?
+        .query_row([id], raw)
         .optional()?
         .map(record)
         .transpose()
@@ -34,31 +35,26 @@ pub fn register(
 ) -> Result<TillRecord> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let store_id: Option<String> = tx
-        .query_row("SELECT id FROM stores WHERE name = ?1", [store_name], |r| {
-            r.get(0)
-        })
+        .prepare_cached("SELECT id FROM stores WHERE name = ?1")?
+        .query_row([store_name], |r| r.get(0))
         .optional()?;
     let store_id = match store_id {
         Some(id) => id,
         None => {
             let id = Uuid::now_v7().to_string();
-            tx.execute(
-                "INSERT INTO stores (id, name, created_at) VALUES (?1, ?2, ?3)",
-                params![id, store_name, ts(now)],
-            )?;
+            tx.prepare_cached("INSERT INTO stores (id, name, created_at) VALUES (?1, ?2, ?3)")?
+                .execute(params![id, store_name, ts(now)])?;
             id
         }
     };
     let till_id = Uuid::now_v7().to_string();
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO tills (id, store_id, token_hash, revoked, created_at)
          VALUES (?1, ?2, ?3, FALSE, ?4)",
-        params![till_id, store_id, token_hash, ts(now)],
-    )?;
-    tx.execute(
-        "INSERT INTO till_cursors (till_id, last_seq) VALUES (?1, 0)",
-        [&till_id],
-    )?;
+    )?
+    .execute(params![till_id, store_id, token_hash, ts(now)])?;
+    tx.prepare_cached("INSERT INTO till_cursors (till_id, last_seq) VALUES (?1, 0)")?
+        .execute([&till_id])?;
     let rec = by_id(&tx, &till_id)?
         .ok_or_else(|| BackendError::Db("registered till vanished".to_string()))?;
     tx.commit()?;
@@ -68,17 +64,18 @@ pub fn register(
 pub fn list(c: &mut Connection) -> Result<Vec<TillRecord>> {
     // The server's own till (server-origin facts, migration 0002) is not a device.
     let sql = format!("{SELECT_TILL} WHERE t.id <> 'server' ORDER BY s.name, t.created_at, t.id");
-    let mut st = c.prepare(&sql)?;
+    let mut st = c.prepare_cached(&sql)?;
     let rows = st.query_map([], raw)?;
     rows.map(|r| record(r?)).collect()
 }
 
 pub fn revoke(c: &mut Connection, till_id: &str, now: DateTime<Utc>) -> Result<TillRecord> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let n = tx.execute(
-        "UPDATE tills SET revoked = TRUE, revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1",
-        params![till_id, ts(now)],
-    )?;
+    let n = tx
+        .prepare_cached(
+            "UPDATE tills SET revoked = TRUE, revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1",
+        )?
+        .execute(params![till_id, ts(now)])?;
     if n == 0 {
         return Err(BackendError::TillNotFound(till_id.to_string()));
     }
@@ -89,7 +86,8 @@ pub fn revoke(c: &mut Connection, till_id: &str, now: DateTime<Utc>) -> Result<T
 
 pub fn by_token_hash(c: &mut Connection, token_hash: &str) -> Result<Option<TillRecord>> {
     let sql = format!("{SELECT_TILL} WHERE t.token_hash = ?1");
-    c.query_row(&sql, [token_hash], raw)
+    c.prepare_cached(&sql)?
+        .query_row([token_hash], raw)
         .optional()?
         .map(record)
         .transpose()
