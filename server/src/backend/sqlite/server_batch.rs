@@ -41,12 +41,28 @@ pub fn record(c: &Connection, id: &str) -> Result<Option<BatchRecord>> {
     .transpose()
 }
 
+/// Page cache while a batch is applied: its random-keyed index inserts (op ids, uids)
+/// slow down sharply once the indexes outgrow the connection's usual cache.
+const BATCH_CACHE_KIB: i64 = 512_000;
+
 pub fn apply(
     c: &mut Connection,
     batch: &ServerBatch,
     source: &mut dyn ServerEventSource,
 ) -> Result<ServerBatchOutcome> {
     check_batch(batch)?;
+    let usual: i64 = c.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
+    c.execute_batch(&format!("PRAGMA cache_size=-{BATCH_CACHE_KIB}"))?;
+    let out = apply_in_tx(c, batch, source);
+    c.execute_batch(&format!("PRAGMA cache_size={usual}"))?;
+    out
+}
+
+fn apply_in_tx(
+    c: &mut Connection,
+    batch: &ServerBatch,
+    source: &mut dyn ServerEventSource,
+) -> Result<ServerBatchOutcome> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     if let Some(r) = record(&tx, &batch.id)? {
         return Ok(ServerBatchOutcome::AlreadyApplied(r));
