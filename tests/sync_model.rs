@@ -6,21 +6,28 @@
 //! server agrees with the plain ledger model (Σ signed movements), nothing is lost (each
 //! till's outbox fully settled, no conflict), nothing doubled, nothing negative.
 //!
-//! `PROPTEST_CASES=1000 cargo test -p loyalty --test sync_model` for the long run.
+//! 1000 cases by default (two shards of 500 the harness runs in parallel), on template
+//! databases copied per world on a RAM disk (`sync_support::template`);
+//! `SYNC_MODEL_CASES=10000 cargo test -p loyalty --test sync_model` for a long run.
 
 mod sync_support;
 
 use std::sync::Arc;
 
 use loyalty_server::config::Config;
+use loyalty_server::http::{router, AppState};
 use loyalty_sync::{InProcessTransport, Transport};
 use proptest::prelude::*;
 use sync_support::fault::{Fault, Faulty};
 use sync_support::model::Model;
 use sync_support::server::{Db, Server};
+use sync_support::template::TILL_NAMES;
 use sync_support::till::Till;
 
-const DEFAULT_CASES: u32 = 128;
+/// Cases of a plain `cargo test` (and so of `make test`), in all shards together.
+const DEFAULT_CASES: u32 = 1000;
+/// The cases run as this many tests, which the test harness runs in parallel.
+const SHARDS: u32 = 2;
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -87,19 +94,16 @@ struct World {
 }
 
 async fn world(n: usize) -> World {
-    let server = Server::new(Db::Sqlite).await;
+    let server = Server::from_template(Db::Sqlite).await;
+    // One server: one router (and one auth limiter) shared by its tills.
+    let router = router(AppState::new(server.backend.clone(), Config::default()));
     let mut tills = Vec::new();
     let mut nets = Vec::new();
-    for i in 0..n {
+    for name in &TILL_NAMES[..n] {
         let (id, tok) = server.register("Main St").await;
-        let inner = InProcessTransport::new(server.backend.clone(), Config::default(), &tok);
+        let inner = InProcessTransport::with_router(router.clone(), &tok);
         nets.push(Faulty::new(Arc::new(inner)));
-        tills.push(Till::new(
-            server.dir.path(),
-            &format!("T0{}", i + 1),
-            id,
-            tok,
-        ));
+        tills.push(Till::from_template(server.dir.path(), name, id, tok).await);
     }
     let mut model = Model::default();
     let mut cards = Vec::new();
@@ -195,32 +199,48 @@ impl World {
     }
 }
 
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
+/// All cases: `SYNC_MODEL_CASES`, else `PROPTEST_CASES`, else [`DEFAULT_CASES`].
+fn total_cases() -> u32 {
+    ["SYNC_MODEL_CASES", "PROPTEST_CASES"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok()?.trim().parse().ok())
         .unwrap_or(DEFAULT_CASES)
 }
 
+/// One shard's share (each shard draws its own random schedules).
+fn shard_cases() -> u32 {
+    total_cases().div_ceil(SHARDS).max(1)
+}
+
+/// One schedule on a fresh world: run it, heal the network, check convergence.
+fn check(n: usize, ops: &[Op]) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let mut w = world(n).await;
+        for op in ops {
+            w.run(op).await;
+        }
+        w.settle().await;
+        let all: Vec<&Till> = w.tills.iter().collect();
+        sync_support::assert_converged(&w.server, &all, &w.model).await;
+        assert_eq!(w.conflicts, 0, "no event conflicts");
+        w.server.shutdown().await;
+    });
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(), max_shrink_iters: 200, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: shard_cases(), max_shrink_iters: 200, ..ProptestConfig::default() })]
 
     #[test]
-    fn random_schedules_converge((n, ops) in schedule()) {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        rt.block_on(async {
-            let mut w = world(n).await;
-            for op in &ops {
-                w.run(op).await;
-            }
-            w.settle().await;
-            let all: Vec<&Till> = w.tills.iter().collect();
-            sync_support::assert_converged(&w.server, &all, &w.model).await;
-            assert_eq!(w.conflicts, 0, "no event conflicts");
-            w.server.shutdown().await;
-        });
+    fn random_schedules_converge_shard_1((n, ops) in schedule()) {
+        check(n, &ops);
+    }
+
+    #[test]
+    fn random_schedules_converge_shard_2((n, ops) in schedule()) {
+        check(n, &ops);
     }
 }

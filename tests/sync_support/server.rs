@@ -82,7 +82,21 @@ fn free_addr() -> SocketAddr {
 impl Server {
     /// Opens and migrates the database; does NOT listen yet ([`Server::start`]).
     pub async fn new(db: Db) -> Server {
-        let dir = tempfile::tempdir().expect("tempdir");
+        Server::open(db, super::template::scratch_dir()).await
+    }
+
+    /// On SQLite, from a copy of the migrated template database (same schema, no
+    /// migration run per world); on PostgreSQL as [`Server::new`].
+    pub async fn from_template(db: Db) -> Server {
+        let dir = super::template::scratch_dir();
+        if let Db::Sqlite = db {
+            let t = super::template::templates().await;
+            super::template::copy(&t.server_db(), &dir.path().join("server.db"));
+        }
+        Server::open(db, dir).await
+    }
+
+    async fn open(db: Db, dir: tempfile::TempDir) -> Server {
         let mut config = Config {
             listen: free_addr(),
             data_dir: dir.path().to_path_buf(),

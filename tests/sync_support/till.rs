@@ -38,7 +38,7 @@ pub struct Till {
     pub skew: Duration,
 }
 
-fn open(path: &PathBuf, name: &str) -> Store {
+pub fn open(path: &std::path::Path, name: &str) -> Store {
     let opts = StoreOptions {
         till_id: name.to_string(),
         store_id: "S1".into(),
@@ -79,6 +79,26 @@ impl Till {
             server_id,
             token,
             skew,
+        }
+    }
+
+    /// A till whose store is a copy of the migrated template of `name` (flat program).
+    pub async fn from_template(
+        dir: &std::path::Path,
+        name: &str,
+        server_id: String,
+        token: String,
+    ) -> Till {
+        let path = dir.join(format!("{name}.db"));
+        let t = super::template::templates().await;
+        super::template::copy(&t.till_db(name), &path);
+        Till {
+            name: name.to_string(),
+            store: Arc::new(Mutex::new(open(&path, name))),
+            path,
+            server_id,
+            token,
+            skew: Duration::zero(),
         }
     }
 
