@@ -1,11 +1,13 @@
 //! Shared by the sync end-to-end tests and the model-based property test: the real server
 //! ([`server`]), tills with their own SQLite files ([`till`]), the plain ledger model
-//! ([`model`]), a fault-injecting transport ([`fault`]) and migrated template databases on
+//! ([`model`]), a fault-injecting transport ([`fault`]), a fault-injecting TCP proxy for
+//! the real HTTP path ([`proxy`]) and migrated template databases on
 //! a RAM disk for the tests that build many worlds ([`template`]).
 #![allow(dead_code)]
 
 pub mod fault;
 pub mod model;
+pub mod proxy;
 pub mod server;
 pub mod template;
 pub mod till;
