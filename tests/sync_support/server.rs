@@ -90,8 +90,9 @@ impl Server {
     pub async fn from_template(db: Db) -> Server {
         let dir = super::template::scratch_dir();
         if let Db::Sqlite = db {
-            let t = super::template::templates().await;
-            super::template::copy(&t.server_db(), &dir.path().join("server.db"));
+            super::template::templates()
+                .await
+                .write_server_db(&dir.path().join("server.db"));
         }
         Server::open(db, dir).await
     }

@@ -90,8 +90,9 @@ impl Till {
         token: String,
     ) -> Till {
         let path = dir.join(format!("{name}.db"));
-        let t = super::template::templates().await;
-        super::template::copy(&t.till_db(name), &path);
+        super::template::templates()
+            .await
+            .write_till_db(name, &path);
         Till {
             name: name.to_string(),
             store: Arc::new(Mutex::new(open(&path, name))),
