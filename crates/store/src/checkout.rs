@@ -103,6 +103,19 @@ impl Store {
         req: CheckoutRequest,
         now: DateTime<Utc>,
     ) -> Result<Receipt> {
+        self.checkout_reserved(op_id, req, None, now)
+    }
+
+    /// [`Store::checkout`] of a sale whose spent points the server reserved online
+    /// (two-phase spend): the `sale` fact names the reservation, which the server consumes,
+    /// and is not `offline`. `None` = an offline sale (spent from the till's known balance).
+    pub fn checkout_reserved(
+        &mut self,
+        op_id: Uuid,
+        req: CheckoutRequest,
+        reservation: Option<Uuid>,
+        now: DateTime<Utc>,
+    ) -> Result<Receipt> {
         let Store {
             conn,
             opts,
@@ -265,8 +278,6 @@ impl Store {
                     gift: q.gift.clone(),
                     tier_code: q.tier.as_ref().map(|t| t.code.clone()),
                 };
-                // Every store sale is `offline` (made without a server reservation) until
-                // reservations are wired into checkout.
                 let event = Fact::Sale {
                     receipt_no,
                     card,
@@ -284,8 +295,8 @@ impl Store {
                     expiry_months: program.expiry_months,
                     stamps_after: q.stamps_after,
                     birthday_bonus_year: q.birthday_bonus_year,
-                    reservation_id: None,
-                    offline: true,
+                    reservation_id: reservation.map(|r| r.to_string()),
+                    offline: reservation.is_none(),
                 };
                 Ok(Done {
                     result: receipt,
