@@ -94,13 +94,8 @@ fn locked(until: DateTime<Utc>, now: DateTime<Utc>) -> AppError {
     )
 }
 
-/// Creates the owner and the first cashier (setup).
-pub fn create_staff(
-    store: &mut Store,
-    owner_pin: &str,
-    cashier_pin: &str,
-    now: DateTime<Utc>,
-) -> AppResult<()> {
+/// The owner's and the cashier's PINs: valid and different.
+pub fn validate_pins(owner_pin: &str, cashier_pin: &str) -> AppResult<()> {
     validate_pin(owner_pin)?;
     validate_pin(cashier_pin)?;
     if owner_pin == cashier_pin {
@@ -109,6 +104,17 @@ pub fn create_staff(
             "the owner and cashier PINs must differ",
         ));
     }
+    Ok(())
+}
+
+/// Creates the owner and the first cashier (setup).
+pub fn create_staff(
+    store: &mut Store,
+    owner_pin: &str,
+    cashier_pin: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    validate_pins(owner_pin, cashier_pin)?;
     if !store.staff_active()?.is_empty() {
         return Ok(());
     }

@@ -57,6 +57,8 @@ struct Opened {
     settings: Settings,
     store: Arc<Mutex<Store>>,
     signer: QrSigner,
+    /// The server API (the sync task and online reservations share it).
+    transport: Arc<HttpTransport>,
 }
 
 /// The app: one per till process.
@@ -107,6 +109,10 @@ impl TillApp {
                 qr_seed: seed,
             },
         )?;
+        let transport = Arc::new(HttpTransport::new(
+            &settings.server_url,
+            &settings.device_token,
+        )?);
         let pending = store.outbox_pending_count()?;
         let last = store.last_sync_at()?;
         self.status.send_modify(|v| {
@@ -118,6 +124,7 @@ impl TillApp {
             settings,
             store: Arc::new(Mutex::new(store)),
             signer: QrSigner::from_seed(&seed),
+            transport,
         });
         Ok(())
     }
@@ -162,8 +169,7 @@ impl TillApp {
         if lock(&self.opened).is_some() {
             return Err(AppError::already_configured());
         }
-        auth::validate_pin(&req.owner_pin)?;
-        auth::validate_pin(&req.cashier_pin)?;
+        auth::validate_pins(&req.owner_pin, &req.cashier_pin)?;
         let url = req.server_url.trim().trim_end_matches('/').to_string();
         let token = req.device_token.trim().to_string();
         if token.is_empty() {
@@ -180,15 +186,13 @@ impl TillApp {
             region: std::env::var(ENV_REGION).unwrap_or_else(|_| "RU".into()),
         };
         self.open_store(settings.clone())?;
-        {
-            let opened = lock(&self.opened);
-            let o = opened.as_ref().ok_or_else(AppError::not_configured)?;
-            let mut st = lock(&o.store);
-            let now = st.clock_now(Utc::now());
-            auth::create_staff(&mut st, &req.owner_pin, &req.cashier_pin, now)?;
-        }
+        let staffed = self
+            .with_store(|st, now, _| auth::create_staff(st, &req.owner_pin, &req.cashier_pin, now));
         // Saved last: a failed setup leaves the till unconfigured and can be redone.
-        settings::save(&self.data_dir, &settings)?;
+        if let Err(e) = staffed.and_then(|_| settings::save(&self.data_dir, &settings)) {
+            *lock(&self.opened) = None;
+            return Err(e);
+        }
         self.info()
     }
 

@@ -7,6 +7,8 @@ use loyalty_store::{
     Adjusted, CheckoutRequest, CustomerHit, CustomerView, History, NewCustomer, Receipt,
     ReturnReceipt, ReturnRequest, SaleLookup, Store,
 };
+use loyalty_sync::Transport;
+use loyalty_wire::ReservationRequest;
 use uuid::Uuid;
 
 use crate::dto::*;
@@ -123,16 +125,35 @@ impl TillApp {
         })
     }
 
-    /// Commits the sale. Offline, spending is capped by the offline limit
-    /// (`OFFLINE_SPEND_LIMIT`); the store enforces the program's own caps.
-    pub fn checkout(&self, req: CheckoutInput) -> AppResult<Receipt> {
+    /// Commits the sale. Spending online is two-phase: the server reserves the points first
+    /// (so two tills cannot spend the same points; `INSUFFICIENT_POINTS` when another till
+    /// did), the sale fact then names the reservation and the server consumes it; a failed
+    /// sale voids it. Offline (or when the server cannot be reached) the till spends from its
+    /// known balance, capped by the owner's offline limit (`OFFLINE_SPEND_LIMIT`). The store
+    /// enforces the program's own caps either way.
+    pub async fn checkout(&self, req: CheckoutInput) -> AppResult<Receipt> {
         self.require_session()?;
         let op_id = op(&req.op_id)?;
-        let receipt = self.with_store(|st, now, _| {
-            if req.spend > 0 {
-                let available = st.lookup(&req.card, now)?.balance.available;
-                let (limit, offline) = self.spend_limit(st, available, now);
-                if offline && req.spend > limit {
+        let (card, transport) = self
+            .with_store(|st, now, o| Ok((st.lookup(&req.card, now)?.card, o.transport.clone())))?;
+        let mut reservation = None;
+        if req.spend > 0 && self.is_online() {
+            let ask = ReservationRequest {
+                op_id,
+                card: card.clone(),
+                points: req.spend,
+            };
+            match transport.reserve(ask).await {
+                Ok(r) => reservation = Some(r.reservation_id),
+                Err(e) if e.is_offline() => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let result = self.with_store(|st, now, _| {
+            if req.spend > 0 && reservation.is_none() {
+                let available = st.lookup(&card, now)?.balance.available;
+                let limit = available.min(st.program_at(now).offline_spend_limit).max(0);
+                if req.spend > limit {
                     return Err(AppError::new(
                         "OFFLINE_SPEND_LIMIT",
                         format!(
@@ -144,15 +165,27 @@ impl TillApp {
                 }
             }
             let request = CheckoutRequest {
-                card: req.card.clone(),
+                card: card.clone(),
                 basket: req.basket.clone(),
                 spend: req.spend,
                 receipt: None,
             };
-            Ok(st.checkout(op_id, request, now)?)
-        })?;
-        self.after_local_write()?;
-        Ok(receipt)
+            Ok(st.checkout_reserved(op_id, request, reservation, now)?)
+        });
+        match result {
+            Ok(receipt) => {
+                self.after_local_write()?;
+                Ok(receipt)
+            }
+            Err(e) => {
+                if let Some(id) = reservation {
+                    if let Err(v) = transport.void(id).await {
+                        tracing::warn!("reservation {id} not voided ({v}); it expires by itself");
+                    }
+                }
+                Err(e)
+            }
+        }
     }
 
     pub fn find_sale(&self, receipt_no: &str) -> AppResult<SaleLookup> {

@@ -3,9 +3,7 @@
 //! [`SyncStatusView`], reading the pending count from the store itself (the truth, also
 //! while offline, when the engine runs no cycles).
 
-use std::sync::Arc;
-
-use loyalty_sync::{HttpTransport, StoreAccess, SyncConfig, SyncEngine, SyncStatus};
+use loyalty_sync::{StoreAccess, SyncConfig, SyncEngine, SyncStatus};
 use tokio::sync::watch;
 
 use crate::dto::SyncStatusView;
@@ -52,18 +50,18 @@ impl TillApp {
         if running.as_ref().is_some_and(|h| !h.is_finished()) {
             return Ok(());
         }
-        let (store, settings) = {
+        let (store, till_id, transport) = {
             let opened = lock(&self.opened);
             let o = opened.as_ref().ok_or_else(AppError::not_configured)?;
-            (o.store.clone(), o.settings.clone())
+            (
+                o.store.clone(),
+                o.settings.till_id.clone(),
+                o.transport.clone(),
+            )
         };
-        let transport = HttpTransport::new(&settings.server_url, &settings.device_token)?;
-        let config = SyncConfig::new(&settings.till_id);
-        let (handle, mut rx) = SyncEngine::spawn(
-            StoreAccess::shared(store.clone()),
-            Arc::new(transport),
-            config,
-        );
+        let config = SyncConfig::new(&till_id);
+        let (handle, mut rx) =
+            SyncEngine::spawn(StoreAccess::shared(store.clone()), transport, config);
         let out = self.status.clone();
         tokio::spawn(async move {
             loop {
