@@ -1,0 +1,35 @@
+//! The Tauri config lives at the repository root; the app's commands get generated
+//! `allow-*` permissions, granted one by one in `capabilities/default.json`.
+
+const COMMANDS: &[&str] = &[
+    "app_info",
+    "setup",
+    "status",
+    "login",
+    "logout",
+    "session",
+    "set_locale",
+    "scan",
+    "search",
+    "customer",
+    "quote",
+    "checkout",
+    "find_sale",
+    "return_sale",
+    "enrol",
+    "virtual_card",
+    "reissue_card",
+    "history",
+    "adjust",
+];
+
+fn main() {
+    println!("cargo:rerun-if-changed=../tauri.conf.json");
+    println!("cargo:rerun-if-changed=capabilities");
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .config_path("../tauri.conf.json")
+            .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
+    .expect("tauri-build failed (see the message above)");
+}

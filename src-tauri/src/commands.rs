@@ -1,0 +1,110 @@
+//! One command per core function; errors cross IPC as `{code, message}` (AppError).
+//! Commands are `async` so they run on the async runtime, never on the UI thread.
+
+use loyalty_app::*;
+use loyalty_store::{Adjusted, CustomerHit, History, Receipt, ReturnReceipt, SaleLookup};
+use tauri::State;
+
+type R<T> = Result<T, AppError>;
+
+#[tauri::command]
+pub async fn app_info(app: State<'_, TillApp>) -> R<AppInfo> {
+    app.info()
+}
+
+#[tauri::command]
+pub async fn setup(
+    handle: tauri::AppHandle,
+    app: State<'_, TillApp>,
+    req: SetupRequest,
+) -> R<AppInfo> {
+    let info = app.setup(req).await?;
+    crate::start_background(&handle);
+    Ok(info)
+}
+
+#[tauri::command]
+pub async fn status(app: State<'_, TillApp>) -> R<SyncStatusView> {
+    Ok(app.status())
+}
+
+#[tauri::command]
+pub async fn login(app: State<'_, TillApp>, pin: String) -> R<Session> {
+    app.login(&pin)
+}
+
+#[tauri::command]
+pub async fn logout(app: State<'_, TillApp>) -> R<()> {
+    app.logout();
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn session(app: State<'_, TillApp>) -> R<Option<Session>> {
+    Ok(app.session())
+}
+
+#[tauri::command]
+pub async fn set_locale(app: State<'_, TillApp>, locale: Locale) -> R<()> {
+    app.set_locale(locale)
+}
+
+#[tauri::command]
+pub async fn scan(app: State<'_, TillApp>, input: String) -> R<CustomerPanel> {
+    app.scan(&input)
+}
+
+#[tauri::command]
+pub async fn search(app: State<'_, TillApp>, query: String) -> R<Vec<CustomerHit>> {
+    app.search(&query)
+}
+
+#[tauri::command]
+pub async fn customer(app: State<'_, TillApp>, id: i64) -> R<CustomerPanel> {
+    app.customer(id)
+}
+
+#[tauri::command]
+pub async fn quote(app: State<'_, TillApp>, req: QuoteRequest) -> R<QuoteView> {
+    app.quote(req)
+}
+
+#[tauri::command]
+pub async fn checkout(app: State<'_, TillApp>, req: CheckoutInput) -> R<Receipt> {
+    app.checkout(req).await
+}
+
+#[tauri::command]
+pub async fn find_sale(app: State<'_, TillApp>, receipt: String) -> R<SaleLookup> {
+    app.find_sale(&receipt)
+}
+
+#[tauri::command]
+pub async fn return_sale(app: State<'_, TillApp>, req: ReturnInput) -> R<ReturnReceipt> {
+    app.return_sale(req)
+}
+
+#[tauri::command]
+pub async fn enrol(app: State<'_, TillApp>, req: EnrolInput) -> R<EnrolView> {
+    app.enrol(req)
+}
+
+#[tauri::command]
+pub async fn virtual_card(app: State<'_, TillApp>, card: String) -> R<VirtualCardView> {
+    app.virtual_card(&card)
+}
+
+#[tauri::command]
+pub async fn reissue_card(app: State<'_, TillApp>, req: ReissueInput) -> R<Reissued> {
+    app.reissue(req)
+}
+
+#[tauri::command]
+pub async fn history(app: State<'_, TillApp>, id: i64) -> R<History> {
+    app.history(id)
+}
+
+#[tauri::command]
+pub async fn adjust(app: State<'_, TillApp>, req: AdjustInput) -> R<Adjusted> {
+    app.adjust(req)
+}
