@@ -1,0 +1,279 @@
+//! The till app in a real window: WebDriver through tauri-driver and WebKitWebDriver, under
+//! Xvfb, against the real app binary and a real server. `make test-app` builds the UI and
+//! the app and runs this with `--ignored` under `xvfb-run`; `LOYALTY_SCREENSHOTS=DIR`
+//! saves the main screens (make screenshots → docs/screenshots/).
+//!
+//! One long scenario, as a cashier's shift: first-run setup with bootstrap → PIN login →
+//! scan a card → checkout spending points → partial return → enrol a customer → the server
+//! goes down: checkout still works and the pending count grows → the server comes back:
+//! the count drops to 0 and the balance equals the server's → history → wrong-PIN lockout.
+
+mod app_support;
+
+use std::time::Duration;
+
+use app_support::webdriver::{Driver, ENTER};
+use app_support::*;
+
+const OWNER_PIN: &str = "1357";
+const CASHIER_PIN: &str = "2468";
+
+async fn shot(d: &Driver, name: &str) {
+    if let Some(dir) = screenshot_dir() {
+        std::fs::create_dir_all(&dir).unwrap();
+        d.screenshot(&dir.join(format!("{name}.png"))).await;
+    }
+}
+
+async fn points(d: &Driver, css: &str) -> i64 {
+    let e = d.el(css).await;
+    d.attr(&e, "data-points")
+        .await
+        .unwrap_or_default()
+        .parse()
+        .unwrap_or_else(|_| panic!("{css} has a numeric data-points"))
+}
+
+/// Types a PIN and Enter; returns the error shown ("" when the PIN screen went away).
+async fn login(d: &Driver, pin: &str) -> String {
+    d.fill("#pin-input", pin).await;
+    let e = d.el("#pin-input").await;
+    d.keys(&e, ENTER).await;
+    let start = std::time::Instant::now();
+    while start.elapsed() < Duration::from_secs(10) {
+        if let Some(e) = d.try_find("#login-error").await {
+            let t = d.text(&e).await;
+            if !t.trim().is_empty() {
+                return t;
+            }
+        }
+        if d.try_find("#pin-input").await.is_none() {
+            return String::new();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("PIN {pin}: neither an error nor the next screen within 10 s");
+}
+
+async fn scan(d: &Driver, input: &str) {
+    d.fill("#scan-input", input).await;
+    let e = d.el("#scan-input").await;
+    d.keys(&e, ENTER).await;
+    d.el("#customer-panel").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, tauri-driver, WebKitWebDriver and the built app: make test-app"]
+async fn a_cashiers_shift_in_the_real_window() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut server = Server::start(&tmp.path().join("server")).await;
+    let (seed_id, seed_token) = server.till("Main St").await;
+    let (_, app_token) = server.till("Main St").await;
+    let seeder = Seeder::new(tmp.path(), &server, &seed_id, &seed_token);
+    let ivan = seeder.member("Ivan Petrov", "+7 916 123-45-67", 800);
+    for i in 0..30 {
+        seeder.member(
+            &format!("Member {i:02}"),
+            &format!("+7 916 000-10-{i:02}"),
+            0,
+        );
+    }
+    seeder.sync().await;
+    // 800 + the program's welcome bonus, as the server confirmed it.
+    let start_points = seeder.confirmed_available(&ivan).await;
+    assert!(start_points >= 800);
+
+    let app_dir = tmp.path().join("app");
+    let driver = TauriDriver::start(&[
+        ("LOYALTY_TILL_DATA_DIR", app_dir.display().to_string()),
+        ("LOYALTY_SERVER_URL", server.url()),
+        ("LOYALTY_DEVICE_TOKEN", app_token.clone()),
+        ("LOYALTY_OWNER_PIN", OWNER_PIN.into()),
+        ("LOYALTY_CASHIER_PIN", CASHIER_PIN.into()),
+    ])
+    .await;
+    let d = Driver::start(&driver.url, &app_binary().display().to_string())
+        .await
+        .expect("a WebDriver session on the app");
+
+    // First run: the setup form is pre-filled (demo/provisioning); Enter submits; the
+    // members come down from the server.
+    let url = d.el("#setup-server-url").await;
+    assert_eq!(
+        d.attr(&url, "value").await.as_deref(),
+        Some(server.url().as_str())
+    );
+    shot(&d, "01-setup").await;
+    d.click(&d.el("#setup-submit").await).await;
+    let pin = d.wait_for("#pin-input", Duration::from_secs(60)).await;
+    let _ = pin;
+    shot(&d, "02-login").await;
+
+    // Cashier login; the status bar shows the till online with nothing pending.
+    assert_eq!(login(&d, CASHIER_PIN).await, "", "cashier PIN accepted");
+    d.wait_attr(
+        "#status-online",
+        "data-online",
+        Duration::from_secs(30),
+        |v| v == "true",
+    )
+    .await;
+    d.wait_attr(
+        "#status-pending",
+        "data-pending",
+        Duration::from_secs(30),
+        |v| v == "0",
+    )
+    .await;
+
+    // Scan → the customer with the server's balance.
+    scan(&d, &ivan).await;
+    d.wait_text("#cust-name", "Ivan", |t| t.contains("Ivan Petrov"))
+        .await;
+    assert_eq!(points(&d, "#cust-available").await, start_points);
+    shot(&d, "03-customer").await;
+
+    // Checkout 1 000.00 spending 100 points.
+    d.fill("#checkout-amount", "1000").await;
+    d.fill("#checkout-spend", "100").await;
+    d.el("#quote-panel").await;
+    d.wait_attr(
+        "#quote-to-pay",
+        "data-minor",
+        Duration::from_secs(10),
+        |v| v.parse::<i64>().is_ok_and(|m| m > 0 && m < 100_000),
+    )
+    .await;
+    let earn = points(&d, "#quote-earn").await;
+    assert!(earn > 0, "the sale earns points");
+    shot(&d, "04-checkout").await;
+    d.click(&d.el("#checkout-confirm").await).await;
+    let receipt = d
+        .wait_text("#receipt-no", "a receipt number", |t| !t.trim().is_empty())
+        .await;
+    let receipt = receipt.trim().to_string();
+    shot(&d, "05-receipt").await;
+    let after_sale = points(&d, "#cust-available").await;
+    let spent = start_points - 100;
+    assert!(
+        after_sale == spent || after_sale == spent + earn,
+        "{start_points} − 100 spent (+ earned when there is no hold): {after_sale}"
+    );
+
+    // Partial return of half the check: half the spent points come back.
+    d.click(&d.el("#nav-return").await).await;
+    d.fill("#return-receipt", &receipt).await;
+    d.click(&d.el("#return-find").await).await;
+    d.fill("#return-amount", "500").await;
+    d.click(&d.el("#return-confirm").await).await;
+    d.el("#return-result").await;
+    assert_eq!(points(&d, "#return-spent-restored").await, 50);
+    let taken = points(&d, "#return-earned-taken").await;
+    assert!(
+        taken <= earn / 2 + 1,
+        "earned points taken back in proportion"
+    );
+    shot(&d, "06-return").await;
+
+    // Enrol a new customer: a card number and the virtual-card QR.
+    d.click(&d.el("#nav-enrol").await).await;
+    d.fill("#enrol-name", "Maria Ivanova").await;
+    d.fill("#enrol-phone", "+7 916 555-12-34").await;
+    d.click(&d.el("#enrol-consent").await).await;
+    d.click(&d.el("#enrol-submit").await).await;
+    let card = d
+        .wait_text("#enrol-card", "a 13-digit card", |t| {
+            t.chars().filter(char::is_ascii_digit).count() == 13
+        })
+        .await;
+    d.el("#enrol-qr svg, #enrol-qr img").await;
+    shot(&d, "07-enrol").await;
+    let card: String = card.chars().filter(char::is_ascii_digit).collect();
+
+    // The server goes down: the till keeps selling, the pending count grows.
+    server.stop().await;
+    d.click(&d.el("#nav-scan").await).await;
+    scan(&d, &card).await;
+    d.wait_attr(
+        "#status-online",
+        "data-online",
+        Duration::from_secs(30),
+        |v| v == "false",
+    )
+    .await;
+    d.fill("#checkout-amount", "250").await;
+    d.wait_attr(
+        "#quote-to-pay",
+        "data-minor",
+        Duration::from_secs(10),
+        |v| v.parse::<i64>().is_ok_and(|m| m > 0),
+    )
+    .await;
+    d.click(&d.el("#checkout-confirm").await).await;
+    d.wait_text("#receipt-no", "an offline receipt", |t| {
+        !t.trim().is_empty() && t.trim() != receipt
+    })
+    .await;
+    let pending: i64 = d
+        .wait_attr(
+            "#status-pending",
+            "data-pending",
+            Duration::from_secs(10),
+            |v| v.parse::<i64>().is_ok_and(|n| n >= 1),
+        )
+        .await
+        .parse()
+        .unwrap();
+    shot(&d, "08-offline").await;
+
+    // Back online: everything uploads, nothing pending, balances confirmed by the server.
+    server.restart().await;
+    d.wait_attr(
+        "#status-online",
+        "data-online",
+        Duration::from_secs(30),
+        |v| v == "true",
+    )
+    .await;
+    d.wait_attr(
+        "#status-pending",
+        "data-pending",
+        Duration::from_secs(30),
+        |v| v == "0",
+    )
+    .await;
+    assert!(pending >= 1);
+    scan(&d, &ivan).await;
+    let shown = points(&d, "#cust-available").await;
+    assert_eq!(
+        shown,
+        seeder.confirmed_available(&ivan).await,
+        "the app shows what the server confirmed"
+    );
+
+    // History: ledger with the opening balance, the sale, the return.
+    d.click(&d.el("#nav-history").await).await;
+    d.el("#history-panel").await;
+    d.el("#history-ledger tr.ledger-row").await;
+    shot(&d, "09-history").await;
+
+    // Wrong PINs: 4 × PIN_WRONG, then PIN_LOCKED, and even the right PIN is refused.
+    d.click(&d.el("#logout").await).await;
+    d.el("#pin-input").await;
+    for i in 1..=4 {
+        let e = login(&d, "0000").await;
+        assert!(e.starts_with("PIN_WRONG"), "try {i}: {e}");
+    }
+    let e = login(&d, "0000").await;
+    assert!(e.starts_with("PIN_LOCKED"), "5th wrong PIN locks: {e}");
+    let e = login(&d, OWNER_PIN).await;
+    assert!(
+        e.starts_with("PIN_LOCKED"),
+        "locked even for the right PIN: {e}"
+    );
+    shot(&d, "10-lockout").await;
+
+    d.quit().await;
+    drop(driver);
+    server.stop().await;
+}
