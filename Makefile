@@ -4,18 +4,51 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 CARGO ?= cargo
 MEMBERS ?= 1000000
 
-.PHONY: run test deps fmt lint unit test-pg fuzz-api bench bench-store
+.PHONY: run run-cli test deps fmt lint unit test-pg fuzz-api bench bench-store ui ui-test app test-app \
+	screenshots bindings
 
 deps:
 	@./scripts/install-deps.sh
 
-## make run: builds and runs the till core demo (a CLI session on a local SQLite store).
-run: deps
+## make run: builds the UI, the server and the till app, starts the server with demo members
+## (DEMO_MEMBERS=1000000 for a million) and opens the till registered to it (under Xvfb when
+## there is no display). The CLI walk-through of the rules: make run-cli.
+run: deps app
+	$(CARGO) build --locked -p loyalty-server
+	./scripts/demo.sh
+
+run-cli:
 	$(CARGO) run --release -p loyalty-till-cli -- demo
 
-## make test: format check, clippy -D warnings, every test of the workspace (SQLite), then
-## the server's PostgreSQL variants on a throwaway cluster.
-test: deps fmt lint unit test-pg fuzz-api
+## The UI (Vite + Svelte) -> ui/dist, embedded into the app at compile time.
+ui/node_modules/.package-lock.json: ui/package-lock.json
+	cd ui && npm ci --no-audit --no-fund
+ui: ui/node_modules/.package-lock.json
+	cd ui && npm run build
+
+ui-test: ui
+	cd ui && npm run check && npm test
+
+app: ui
+	$(CARGO) build --locked -p loyalty-till-app
+
+## The app in a real window: WebDriver (tauri-driver + WebKitWebDriver) under Xvfb.
+test-app: app
+	xvfb-run -a -s "-screen 0 1024x768x24" $(CARGO) test --locked -p loyalty --test app_e2e -- --ignored
+
+## Screenshots of the main screens -> docs/screenshots/ (the same run as test-app).
+screenshots: app
+	LOYALTY_SCREENSHOTS=$(CURDIR)/docs/screenshots xvfb-run -a -s "-screen 0 1024x768x24" \
+	  $(CARGO) test --locked -p loyalty --test app_e2e -- --ignored
+
+## Regenerates the TypeScript types of the IPC (ui/src/lib/bindings) from Rust (ts-rs).
+bindings:
+	UPDATE_BINDINGS=1 $(CARGO) test -p loyalty-app --lib bindings
+
+## make test: format check, clippy -D warnings, every test of the workspace (SQLite; the
+## TypeScript bindings must be current), the UI's type check and unit tests, the app in a
+## real window, then the PostgreSQL variants on a throwaway cluster and the API fuzzer.
+test: deps ui fmt lint unit ui-test test-app test-pg fuzz-api
 
 fmt:
 	$(CARGO) fmt --all -- --check
