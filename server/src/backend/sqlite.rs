@@ -1,5 +1,7 @@
 //! The SQLite backend: one connection behind a mutex, used from `spawn_blocking`; WAL,
-//! `synchronous=FULL`. Every method is one IMMEDIATE transaction (reads: a deferred one).
+//! `synchronous=FULL`. Every method is one IMMEDIATE transaction (reads: a deferred one),
+//! except uploads: those waiting for the connection share one (group commit, see
+//! `ingest`).
 //! The SQL is kept to what PostgreSQL runs too (`?N` placeholders aside), so the Postgres
 //! module can mirror it statement by statement.
 
@@ -13,7 +15,7 @@ mod server_batch;
 mod tills;
 
 use super::{
-    Backend, BackendError, BatchRecord, MembersPage, MigrationStatus, Result, ServerBatch,
+    batch, Backend, BackendError, BatchRecord, MembersPage, MigrationStatus, Result, ServerBatch,
     ServerBatchOutcome, ServerEventSource, TillRecord,
 };
 use async_trait::async_trait;
@@ -26,6 +28,7 @@ use rusqlite::Connection;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::sync::oneshot;
 use uuid::Uuid;
 
 pub use migrate::MIGRATIONS;
@@ -33,9 +36,16 @@ pub use migrate::MIGRATIONS;
 /// SQLite page cache in KiB.
 const CACHE_SIZE_KIB: i64 = 32_000;
 
+/// Events applied in one group commit at most (more uploads wait for the next one).
+const GROUP_MAX_EVENTS: usize = 2_000;
+
+/// An upload waiting for the next group commit, and where its answer goes.
+type Queued = (ingest::Upload, oneshot::Sender<Result<UploadResponse>>);
+
 /// The SQLite implementation of [`Backend`].
 pub struct SqliteBackend {
     conn: Arc<Mutex<Connection>>,
+    uploads: Arc<Mutex<Vec<Queued>>>,
 }
 
 impl SqliteBackend {
@@ -48,7 +58,43 @@ impl SqliteBackend {
             .map_err(|e| BackendError::Db(format!("opening worker failed: {e}")))??;
         Ok(SqliteBackend {
             conn: Arc::new(Mutex::new(conn)),
+            uploads: Arc::new(Mutex::new(Vec::new())),
         })
+    }
+
+    /// Queues an upload and applies, with the connection, every upload queued so far (up
+    /// to [`GROUP_MAX_EVENTS`]) in one transaction; an upload another worker took is
+    /// answered by that worker. Every queued upload's own worker locks the connection
+    /// after queueing, so none is left behind.
+    fn ingest_queued(
+        conn: &Mutex<Connection>,
+        queue: &Mutex<Vec<Queued>>,
+        job: Queued,
+    ) -> Result<()> {
+        lock(queue).push(job);
+        let mut c = lock(conn);
+        let jobs: Vec<Queued> = {
+            let mut q = lock(queue);
+            let (mut events, mut take) = (0, 0);
+            for (u, _) in q.iter() {
+                if take > 0 && events + u.events.len() > GROUP_MAX_EVENTS {
+                    break;
+                }
+                events += u.events.len();
+                take += 1;
+            }
+            q.drain(..take).collect()
+        };
+        if jobs.is_empty() {
+            return Ok(());
+        }
+        let (uploads, answers): (Vec<_>, Vec<_>) = jobs.into_iter().unzip();
+        let results = ingest::ingest_group(&mut c, uploads);
+        drop(c);
+        for (to, r) in answers.into_iter().zip(results) {
+            let _ = to.send(r);
+        }
+        Ok(())
     }
 
     /// Runs `f` on the connection in a blocking worker.
@@ -58,15 +104,16 @@ impl SqliteBackend {
         F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
     {
         let conn = self.conn.clone();
-        tokio::task::spawn_blocking(move || {
-            // A panic while holding the lock cannot leave a transaction open (rusqlite
-            // rolls back on drop), so a poisoned lock is safe to reuse.
-            let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
-            f(&mut guard)
-        })
-        .await
-        .map_err(|e| BackendError::Db(format!("database worker failed: {e}")))?
+        tokio::task::spawn_blocking(move || f(&mut lock(&conn)))
+            .await
+            .map_err(|e| BackendError::Db(format!("database worker failed: {e}")))?
     }
+}
+
+/// A panic while holding the lock cannot leave a transaction open (rusqlite rolls back on
+/// drop), so a poisoned lock is safe to reuse.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn connect(path: &Path) -> Result<Connection> {
@@ -139,9 +186,22 @@ impl Backend for SqliteBackend {
         events: Vec<EventEnvelope>,
         received_at: DateTime<Utc>,
     ) -> Result<UploadResponse> {
-        let id = till_id.to_string();
-        self.run(move |c| ingest::ingest(c, &id, events, received_at))
+        let (to, answer) = oneshot::channel();
+        let (conn, queue) = (self.conn.clone(), self.uploads.clone());
+        let till_id = till_id.to_string();
+        tokio::task::spawn_blocking(move || {
+            let upload = ingest::Upload {
+                till_id,
+                events: batch::prepare(events)?,
+                received_at,
+            };
+            Self::ingest_queued(&conn, &queue, (upload, to))
+        })
+        .await
+        .map_err(|e| BackendError::Db(format!("database worker failed: {e}")))??;
+        answer
             .await
+            .map_err(|_| BackendError::Db("the upload's database worker failed".into()))?
     }
 
     async fn changes_since(

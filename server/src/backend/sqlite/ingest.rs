@@ -1,6 +1,11 @@
-//! A till's upload: in-order, exactly-once, one IMMEDIATE transaction per batch; each
-//! event in a savepoint so a rejected fact leaves nothing behind. The rules are shared
-//! ([`crate::backend::batch`]).
+//! A till's upload: in-order, exactly-once; each event in a savepoint so a rejected fact
+//! leaves nothing behind. The rules are shared ([`crate::backend::batch`]).
+//!
+//! Group commit: the uploads waiting for the connection are applied together in ONE
+//! IMMEDIATE transaction ([`ingest_group`]), each in its own savepoint, and answered only
+//! after that transaction committed. So concurrent tills share one commit (one WAL fsync
+//! under `synchronous=FULL`) instead of queueing for one each; an upload that fails is
+//! rolled back alone and gets its own error.
 
 use super::apply::apply_event;
 use crate::backend::apply::ApplyError;
@@ -9,16 +14,48 @@ use crate::backend::hash::ts;
 use crate::backend::{BackendError, Result};
 use chrono::{DateTime, Utc};
 use loyalty_wire::{Conflict, EventEnvelope, ShortfallNote, UploadResponse};
-use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, Savepoint, TransactionBehavior};
 
-pub fn ingest(
-    c: &mut Connection,
-    till_id: &str,
-    events: Vec<EventEnvelope>,
-    received_at: DateTime<Utc>,
-) -> Result<UploadResponse> {
-    let events = batch::prepare(events)?;
-    let mut tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+/// One till's upload, its events already checked and hashed ([`batch::prepare`]).
+pub struct Upload {
+    pub till_id: String,
+    pub events: Vec<Prepared>,
+    pub received_at: DateTime<Utc>,
+}
+
+/// Applies `uploads` in one transaction, each in a savepoint; one answer per upload, in
+/// order. If the commit fails, every upload gets the error (none was applied).
+pub fn ingest_group(c: &mut Connection, uploads: Vec<Upload>) -> Vec<Result<UploadResponse>> {
+    let n = uploads.len();
+    let failed = |e: &dyn std::fmt::Display| -> Vec<Result<UploadResponse>> {
+        (0..n)
+            .map(|_| Err(BackendError::Db(e.to_string())))
+            .collect()
+    };
+    let mut tx = match c.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => return failed(&e),
+    };
+    let mut answers = Vec::with_capacity(n);
+    for u in &uploads {
+        let answer = tx
+            .savepoint()
+            .map_err(BackendError::from)
+            .and_then(|mut sp| {
+                let r = ingest_in(&mut sp, u)?;
+                sp.commit()?;
+                Ok(r)
+            });
+        answers.push(answer);
+    }
+    match tx.commit() {
+        Ok(()) => answers,
+        Err(e) => failed(&e),
+    }
+}
+
+fn ingest_in(tx: &mut Savepoint<'_>, u: &Upload) -> Result<UploadResponse> {
+    let (till_id, received_at) = (u.till_id.as_str(), u.received_at);
     let mut last: i64 = tx
         .prepare_cached("SELECT last_seq FROM till_cursors WHERE till_id = ?1")?
         .query_row([till_id], |r| r.get(0))
@@ -27,16 +64,16 @@ pub fn ingest(
     let start = last;
     let mut conflicts = Vec::new();
     let mut shortfalls = Vec::new();
-    for p in &events {
+    for p in &u.events {
         match batch::step(p.env.seq, last) {
             Step::Invalid => conflicts.push(batch::invalid_seq(&p.env)),
-            Step::Settled => match settled(&tx, till_id, p)? {
-                Answer::Duplicate => shortfalls.extend(shortfalls_of(&tx, &p.env)?),
+            Step::Settled => match settled(tx, till_id, p)? {
+                Answer::Duplicate => shortfalls.extend(shortfalls_of(tx, &p.env)?),
                 Answer::Conflict(c) => conflicts.push(c),
             },
             Step::Gap => break,
             Step::Next => {
-                match apply_one(&mut tx, till_id, p, received_at)? {
+                match apply_one(tx, till_id, p, received_at)? {
                     Ok(notes) => shortfalls.extend(notes),
                     Err(c) => conflicts.push(c),
                 }
@@ -48,7 +85,6 @@ pub fn ingest(
         tx.prepare_cached("UPDATE till_cursors SET last_seq = ?2 WHERE till_id = ?1")?
             .execute(params![till_id, last])?;
     }
-    tx.commit()?;
     Ok(UploadResponse {
         applied_upto: last,
         server_time: received_at,
@@ -58,7 +94,7 @@ pub fn ingest(
 }
 
 /// The stored rows of a settled seq, answered by the shared rule.
-fn settled(tx: &Transaction<'_>, till_id: &str, p: &Prepared) -> Result<Answer> {
+fn settled(tx: &Connection, till_id: &str, p: &Prepared) -> Result<Answer> {
     let applied = tx
         .prepare_cached("SELECT op_id, hash FROM events WHERE till_id = ?1 AND seq = ?2")?
         .query_row(params![till_id, p.env.seq], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -78,7 +114,7 @@ fn settled(tx: &Transaction<'_>, till_id: &str, p: &Prepared) -> Result<Answer> 
     Ok(batch::settled_answer(p, SettledRows { applied, rejected }))
 }
 
-fn shortfalls_of(tx: &Transaction<'_>, e: &EventEnvelope) -> Result<Vec<ShortfallNote>> {
+fn shortfalls_of(tx: &Connection, e: &EventEnvelope) -> Result<Vec<ShortfallNote>> {
     let mut st = tx.prepare_cached(
         "SELECT account_uid, points FROM shortfalls WHERE op_id = ?1 ORDER BY account_uid",
     )?;
@@ -100,7 +136,7 @@ fn shortfalls_of(tx: &Transaction<'_>, e: &EventEnvelope) -> Result<Vec<Shortfal
 /// The next event in order: applied (its shortfalls) or rejected (a conflict, recorded so
 /// a re-upload gets it again). Either way the seq is settled.
 fn apply_one(
-    tx: &mut Transaction<'_>,
+    tx: &mut Savepoint<'_>,
     till_id: &str,
     p: &Prepared,
     received_at: DateTime<Utc>,
