@@ -1,6 +1,7 @@
 //! Machine load during a measurement (Linux `/proc`): how many cores the whole machine
 //! kept busy, how many of them this process used, so a figure measured while other work
-//! ran on the shared cores says so.
+//! ran on the shared cores says so; and the CPU time of the embedded server's threads
+//! (named `server`), a cost that does not depend on what else runs.
 
 use std::time::Instant;
 
@@ -13,6 +14,8 @@ pub struct Mark {
     total: u64,
     /// This process (user + system), clock ticks.
     own: u64,
+    /// Threads named `server`, clock ticks.
+    server: u64,
 }
 
 /// Between two marks: cores busy on the machine, and in this process.
@@ -23,6 +26,8 @@ pub struct Load {
     pub bench_cores_busy: f64,
     /// 1-minute load average at the end.
     pub loadavg_1m: f64,
+    /// CPU seconds of the server's threads (tokio workers and blocking database workers).
+    pub server_cpu_s: f64,
 }
 
 impl Load {
@@ -54,6 +59,25 @@ fn own_ticks() -> Option<u64> {
     Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
 }
 
+/// User + system ticks of this process's threads whose name starts with `prefix` (threads
+/// that already exited are not counted: tokio keeps its blocking workers 10 s).
+fn thread_ticks(prefix: &str) -> u64 {
+    let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    dir.filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("stat")).ok())
+        .filter_map(|s| {
+            let (head, rest) = s.rsplit_once(") ")?;
+            let name = head.split_once(" (")?.1;
+            if !name.starts_with(prefix) {
+                return None;
+            }
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+        })
+        .sum()
+}
+
 /// Ticks per second of `/proc` counters (USER_HZ; 100 on every Linux we run on).
 const HZ: f64 = 100.0;
 
@@ -64,6 +88,7 @@ pub fn mark() -> Mark {
         busy,
         total,
         own: own_ticks().unwrap_or(0),
+        server: thread_ticks("server"),
     }
 }
 
@@ -82,6 +107,7 @@ pub fn since(m: Mark) -> Load {
         machine_cores_busy: busy_share * cores as f64,
         bench_cores_busy: now.own.saturating_sub(m.own) as f64 / HZ / wall,
         loadavg_1m,
+        server_cpu_s: now.server.saturating_sub(m.server) as f64 / HZ,
     }
 }
 

@@ -44,16 +44,20 @@ fn load_json(l: &Load) -> Value {
         "bench_cores_busy": r2(l.bench_cores_busy),
         "other_cores_busy": r2(l.others()),
         "loadavg_1m": r2(l.loadavg_1m),
+        "server_cpu_s": r2(l.server_cpu_s),
     })
 }
 
-fn load_text(l: &Load) -> String {
+/// The machine's load, and the server threads' CPU per unit of work (`n` `what`s).
+fn load_text(l: &Load, n: usize, what: &str) -> String {
     format!(
-        "machine: {:.2} of {} cores busy, {:.2} by the benchmark, {:.2} by other work",
+        "machine: {:.2} of {} cores busy, {:.2} by the benchmark, {:.2} by other work; \
+         server threads {:.0} µs CPU per {what}",
         l.machine_cores_busy,
         l.cores,
         l.bench_cores_busy,
-        l.others()
+        l.others(),
+        l.server_cpu_s * 1e6 / n.max(1) as f64
     )
 }
 
@@ -175,7 +179,7 @@ impl SyncReport {
                 c.checked.compared,
                 c.checked.mismatches,
                 c.shortfalls,
-                load_text(l)
+                load_text(l, c.events as usize, "event")
             );
             for e in &c.checked.examples {
                 let _ = writeln!(s, "  mismatch: {e}");
@@ -198,7 +202,7 @@ impl SyncReport {
                 i.raw_s,
                 i.ratio(),
                 verdict(i.ratio() >= GOAL_INGEST_RATIO),
-                load_text(l)
+                load_text(l, i.events, "event")
             );
         }
         if let Some(b) = &self.bootstrap {
@@ -224,7 +228,7 @@ impl SyncReport {
                 b.till_db_mib,
                 b.checked.compared,
                 b.checked.mismatches,
-                load_text(l)
+                load_text(l, b.members as usize, "member")
             );
         }
         if let Some(a) = &self.accruals {
@@ -242,7 +246,7 @@ impl SyncReport {
                 a.latency.p99_us / 1000.0,
                 a.latency.max_us / 1000.0,
                 verdict(Self::accruals_ok(a)),
-                load_text(l)
+                load_text(l, a.requests, "accrual")
             );
         }
         s
