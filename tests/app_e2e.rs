@@ -62,6 +62,15 @@ async fn scan(d: &Driver, input: &str) {
     d.el("#customer-panel").await;
 }
 
+/// Waits until the status bar says online with nothing left to send.
+async fn synced(d: &Driver) {
+    let t = Duration::from_secs(30);
+    d.wait_attr("#status-online", "data-online", t, |v| v == "true")
+        .await;
+    d.wait_attr("#status-pending", "data-pending", t, |v| v == "0")
+        .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs a display, tauri-driver, WebKitWebDriver and the built app: make test-app"]
 async fn a_cashiers_shift_in_the_real_window() {
@@ -105,26 +114,12 @@ async fn a_cashiers_shift_in_the_real_window() {
     );
     shot(&d, "01-setup").await;
     d.click(&d.el("#setup-submit").await).await;
-    let pin = d.wait_for("#pin-input", Duration::from_secs(60)).await;
-    let _ = pin;
+    d.wait_for("#pin-input", Duration::from_secs(60)).await;
     shot(&d, "02-login").await;
 
     // Cashier login; the status bar shows the till online with nothing pending.
     assert_eq!(login(&d, CASHIER_PIN).await, "", "cashier PIN accepted");
-    d.wait_attr(
-        "#status-online",
-        "data-online",
-        Duration::from_secs(30),
-        |v| v == "true",
-    )
-    .await;
-    d.wait_attr(
-        "#status-pending",
-        "data-pending",
-        Duration::from_secs(30),
-        |v| v == "0",
-    )
-    .await;
+    synced(&d).await;
 
     // Scan → the customer with the server's balance.
     scan(&d, &ivan).await;
@@ -228,20 +223,7 @@ async fn a_cashiers_shift_in_the_real_window() {
 
     // Back online: everything uploads, nothing pending, balances confirmed by the server.
     server.restart().await;
-    d.wait_attr(
-        "#status-online",
-        "data-online",
-        Duration::from_secs(30),
-        |v| v == "true",
-    )
-    .await;
-    d.wait_attr(
-        "#status-pending",
-        "data-pending",
-        Duration::from_secs(30),
-        |v| v == "0",
-    )
-    .await;
+    synced(&d).await;
     assert!(pending >= 1);
     scan(&d, &ivan).await;
     let shown = points(&d, "#cust-available").await;
