@@ -1,6 +1,6 @@
 // Typed wrappers over the Tauri commands. Every rejection becomes an `AppError`.
-// Outside Tauri (vite dev / preview in a browser) an in-memory fake core (`mock.ts`,
-// loaded on demand) answers instead, so the UI can be developed and looked at alone.
+// The screens only work inside the till app: there is no stand-in core (outside Tauri every
+// call fails with NOT_IN_APP).
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import { toAppError } from './errors';
@@ -12,11 +12,7 @@ import type {
 
 export const inTauri: boolean = typeof window !== 'undefined' && '__TAURI_INTERNALS__' in window;
 
-type MockModule = typeof import('./mock');
-let mockModule: Promise<MockModule> | null = null;
-function mock(): Promise<MockModule> {
-  return (mockModule ??= import('./mock'));
-}
+const notInApp = { code: 'NOT_IN_APP', message: 'these screens run inside the Loyalty Till app' };
 
 let onSignedOut: (() => void) | null = null;
 let onWritten: (() => void) | null = null;
@@ -35,7 +31,8 @@ export function setSignedOutHandler(f: () => void): void {
 
 async function call<T>(cmd: string, args: Record<string, unknown> = {}): Promise<T> {
   try {
-    const r = inTauri ? await invoke<T>(cmd, args) : ((await (await mock()).mockInvoke(cmd, args)) as T);
+    if (!inTauri) throw notInApp;
+    const r = await invoke<T>(cmd, args);
     if (WRITES.has(cmd)) onWritten?.();
     return r;
   } catch (e) {
@@ -69,6 +66,6 @@ export const api = {
 
 /** Subscribes to the `sync-status` event; resolves to the unsubscribe function. */
 export async function onSyncStatus(cb: (s: SyncStatusView) => void): Promise<() => void> {
-  if (inTauri) return listen<SyncStatusView>('sync-status', (e) => cb(e.payload));
-  return (await mock()).mockListen(cb);
+  if (!inTauri) throw notInApp;
+  return listen<SyncStatusView>('sync-status', (e) => cb(e.payload));
 }

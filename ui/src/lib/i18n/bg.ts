@@ -19,7 +19,6 @@ export const bg: Record<Key, string> = {
   'status.pending': 'за изпращане: {n}',
   'status.lastSync': 'Синхронизация',
   'status.attention': 'Недостиг: {shortfalls} · конфликти: {conflicts}',
-  'status.mock': 'ДЕМО',
   'status.language': 'Език',
   'status.logout': 'Изход',
 

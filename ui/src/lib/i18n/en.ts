@@ -18,7 +18,6 @@ export const en = {
   'status.pending': '{n} to sync',
   'status.lastSync': 'Last sync',
   'status.attention': 'Shortfalls: {shortfalls} · conflicts: {conflicts}',
-  'status.mock': 'DEMO',
   'status.language': 'Language',
   'status.logout': 'Log out',
 

@@ -19,7 +19,6 @@ export const ru: Record<Key, string> = {
   'status.pending': 'к отправке: {n}',
   'status.lastSync': 'Синхронизация',
   'status.attention': 'Недостачи: {shortfalls} · конфликты: {conflicts}',
-  'status.mock': 'ДЕМО',
   'status.language': 'Язык',
   'status.logout': 'Выйти',
 
