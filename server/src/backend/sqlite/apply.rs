@@ -59,7 +59,8 @@ fn load(c: &Connection, fact: &loyalty_domain::Fact) -> Result<Loaded, BackendEr
     Ok(loaded)
 }
 
-/// Applies one in-order event; returns its shortfall notes.
+/// Applies one in-order event; returns its shortfall notes. Rejects (`ApplyError::Reject`)
+/// only from the planner, before anything is written: the caller needs no savepoint.
 pub fn apply_event(
     c: &Connection,
     till_id: &str,

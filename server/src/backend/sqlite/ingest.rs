@@ -1,11 +1,12 @@
-//! A till's upload: in-order, exactly-once; each event in a savepoint so a rejected fact
-//! leaves nothing behind. The rules are shared ([`crate::backend::batch`]).
+//! A till's upload: in-order, exactly-once. The rules are shared
+//! ([`crate::backend::batch`]); a fact is rejected (settled as a conflict) only by the
+//! shared planner, before anything of it is written, so no savepoint is needed per event.
 //!
 //! Group commit: the uploads waiting for the connection are applied together in ONE
-//! IMMEDIATE transaction ([`ingest_group`]), each in its own savepoint, and answered only
-//! after that transaction committed. So concurrent tills share one commit (one WAL fsync
-//! under `synchronous=FULL`) instead of queueing for one each; an upload that fails is
-//! rolled back alone and gets its own error.
+//! IMMEDIATE transaction ([`ingest_group`]) and answered only after it committed. So
+//! concurrent tills share one commit (one WAL fsync under `synchronous=FULL`) instead of
+//! queueing for one each. If any of them fails, the group is rolled back and each upload
+//! is run again in a transaction of its own: a failing upload never takes others down.
 
 use super::apply::apply_event;
 use crate::backend::apply::ApplyError;
@@ -14,7 +15,7 @@ use crate::backend::hash::ts;
 use crate::backend::{BackendError, Result};
 use chrono::{DateTime, Utc};
 use loyalty_wire::{Conflict, EventEnvelope, ShortfallNote, UploadResponse};
-use rusqlite::{params, Connection, OptionalExtension, Savepoint, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 /// One till's upload, its events already checked and hashed ([`batch::prepare`]).
 pub struct Upload {
@@ -23,38 +24,30 @@ pub struct Upload {
     pub received_at: DateTime<Utc>,
 }
 
-/// Applies `uploads` in one transaction, each in a savepoint; one answer per upload, in
-/// order. If the commit fails, every upload gets the error (none was applied).
+/// Applies `uploads` in one transaction; one answer per upload, in order.
 pub fn ingest_group(c: &mut Connection, uploads: Vec<Upload>) -> Vec<Result<UploadResponse>> {
-    let n = uploads.len();
-    let failed = |e: &dyn std::fmt::Display| -> Vec<Result<UploadResponse>> {
-        (0..n)
-            .map(|_| Err(BackendError::Db(e.to_string())))
-            .collect()
-    };
-    let mut tx = match c.transaction_with_behavior(TransactionBehavior::Immediate) {
-        Ok(tx) => tx,
-        Err(e) => return failed(&e),
-    };
-    let mut answers = Vec::with_capacity(n);
-    for u in &uploads {
-        let answer = tx
-            .savepoint()
-            .map_err(BackendError::from)
-            .and_then(|mut sp| {
-                let r = ingest_in(&mut sp, u)?;
-                sp.commit()?;
-                Ok(r)
-            });
-        answers.push(answer);
-    }
-    match tx.commit() {
-        Ok(()) => answers,
-        Err(e) => failed(&e),
+    match in_one_transaction(c, &uploads) {
+        Ok(answers) => answers.into_iter().map(Ok).collect(),
+        Err(e) if uploads.len() == 1 => vec![Err(e)],
+        Err(_) => uploads
+            .iter()
+            .map(|u| in_one_transaction(c, std::slice::from_ref(u)).map(|mut a| a.remove(0)))
+            .collect(),
     }
 }
 
-fn ingest_in(tx: &mut Savepoint<'_>, u: &Upload) -> Result<UploadResponse> {
+/// Every upload of `uploads` in one IMMEDIATE transaction, committed only if all succeeded.
+fn in_one_transaction(c: &mut Connection, uploads: &[Upload]) -> Result<Vec<UploadResponse>> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let answers = uploads
+        .iter()
+        .map(|u| ingest_in(&tx, u))
+        .collect::<Result<Vec<_>>>()?;
+    tx.commit()?;
+    Ok(answers)
+}
+
+fn ingest_in(tx: &Connection, u: &Upload) -> Result<UploadResponse> {
     let (till_id, received_at) = (u.till_id.as_str(), u.received_at);
     let mut last: i64 = tx
         .prepare_cached("SELECT last_seq FROM till_cursors WHERE till_id = ?1")?
@@ -134,9 +127,10 @@ fn shortfalls_of(tx: &Connection, e: &EventEnvelope) -> Result<Vec<ShortfallNote
 }
 
 /// The next event in order: applied (its shortfalls) or rejected (a conflict, recorded so
-/// a re-upload gets it again). Either way the seq is settled.
+/// a re-upload gets it again). Either way the seq is settled. A rejection comes from the
+/// planner, before any write ([`apply_event`]); a database error fails the whole upload.
 fn apply_one(
-    tx: &mut Savepoint<'_>,
+    tx: &Connection,
     till_id: &str,
     p: &Prepared,
     received_at: DateTime<Utc>,
@@ -150,17 +144,10 @@ fn apply_one(
     let (code, message) = if let Some((t, s)) = elsewhere {
         batch::op_reused(e, &t, s)
     } else {
-        let sp = tx.savepoint()?;
-        match apply_event(&sp, till_id, e, &p.json, &p.hash, received_at) {
-            Ok(notes) => {
-                sp.commit()?;
-                return Ok(Ok(notes));
-            }
+        match apply_event(tx, till_id, e, &p.json, &p.hash, received_at) {
+            Ok(notes) => return Ok(Ok(notes)),
             Err(ApplyError::Backend(err)) => return Err(err),
-            Err(ApplyError::Reject { code, message }) => {
-                drop(sp); // rolls the savepoint back
-                (code.to_string(), message)
-            }
+            Err(ApplyError::Reject { code, message }) => (code.to_string(), message),
         }
     };
     tracing::warn!(till_id, seq = e.seq, op_id = %op, code, %message, "event rejected");
