@@ -203,11 +203,14 @@ impl TauriDriver {
         }
         let child = cmd.spawn().expect("tauri-driver starts");
         let url = format!("http://127.0.0.1:{port}");
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+        // A loaded machine (a build on both cores) can take many seconds to start it.
+        let start = std::time::Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(120),
+                "tauri-driver did not listen on {port} within 120 s"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
         TauriDriver { child, url }
     }

@@ -21,7 +21,7 @@ impl Driver {
     /// A new session running `application` (the app binary).
     pub async fn start(driver_url: &str, application: &str) -> Result<Driver, String> {
         let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(120))
+            .timeout(Duration::from_secs(300))
             .build()
             .map_err(|e| e.to_string())?;
         let caps = json!({"capabilities": {"alwaysMatch": {
@@ -33,7 +33,7 @@ impl Driver {
             .json(&caps)
             .send()
             .await
-            .map_err(|e| format!("new session: {e}"))?
+            .map_err(|e| format!("new session: {e} ({:?})", std::error::Error::source(&e)))?
             .json()
             .await
             .map_err(|e| format!("new session answer: {e}"))?;
