@@ -21,6 +21,7 @@ pub mod reservation;
 pub mod server_batch;
 pub mod sqlite;
 mod till_rows;
+pub mod token_cache;
 
 pub use error::BackendError;
 pub use members::{MemberRow, MembersPage};

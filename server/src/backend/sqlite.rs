@@ -1,7 +1,9 @@
-//! The SQLite backend: one connection behind a mutex, used from `spawn_blocking`; WAL,
-//! `synchronous=FULL`. Every method is one IMMEDIATE transaction (reads: a deferred one),
-//! except uploads: those waiting for the connection share one (group commit, see
-//! `ingest`).
+//! The SQLite backend: one writing connection behind a mutex, used from `spawn_blocking`;
+//! WAL, `synchronous=FULL`. Every method is one IMMEDIATE transaction, except uploads:
+//! those waiting for the connection share one (group commit, see `ingest`). The reads
+//! tills make all the time (token lookups, changes, snapshot pages) go through a second,
+//! reading connection: under WAL they see the last commit and never wait for the writer's
+//! fsync; token lookups are also cached for a second ([`TokenCache`]).
 //! The SQL is kept to what PostgreSQL runs too (`?N` placeholders aside), so the Postgres
 //! module can mirror it statement by statement.
 
@@ -14,6 +16,7 @@ mod reserve;
 mod server_batch;
 mod tills;
 
+use super::token_cache::TokenCache;
 use super::{
     batch, Backend, BackendError, BatchRecord, MembersPage, MigrationStatus, Result, ServerBatch,
     ServerBatchOutcome, ServerEventSource, TillRecord,
@@ -27,7 +30,7 @@ use loyalty_wire::{
 use rusqlite::Connection;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
@@ -45,6 +48,9 @@ type Queued = (ingest::Upload, oneshot::Sender<Result<UploadResponse>>);
 /// The SQLite implementation of [`Backend`].
 pub struct SqliteBackend {
     conn: Arc<Mutex<Connection>>,
+    reader: Arc<Mutex<Connection>>,
+    /// Device tokens looked up in the last second (see [`TokenCache`]).
+    tokens: TokenCache,
     uploads: Arc<Mutex<Vec<Queued>>>,
 }
 
@@ -53,11 +59,15 @@ impl SqliteBackend {
     /// [`Backend::migrate`] next.
     pub async fn open(path: &Path) -> Result<Self> {
         let path = path.to_path_buf();
-        let conn = tokio::task::spawn_blocking(move || connect(&path))
-            .await
-            .map_err(|e| BackendError::Db(format!("opening worker failed: {e}")))??;
+        let (conn, reader) = tokio::task::spawn_blocking(move || {
+            Ok::<_, BackendError>((connect(&path)?, connect(&path)?))
+        })
+        .await
+        .map_err(|e| BackendError::Db(format!("opening worker failed: {e}")))??;
         Ok(SqliteBackend {
             conn: Arc::new(Mutex::new(conn)),
+            reader: Arc::new(Mutex::new(reader)),
+            tokens: TokenCache::default(),
             uploads: Arc::new(Mutex::new(Vec::new())),
         })
     }
@@ -104,6 +114,18 @@ impl SqliteBackend {
         F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
     {
         let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || f(&mut lock(&conn)))
+            .await
+            .map_err(|e| BackendError::Db(format!("database worker failed: {e}")))?
+    }
+
+    /// Runs a read-only `f` on the reading connection in a blocking worker.
+    async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    {
+        let conn = self.reader.clone();
         tokio::task::spawn_blocking(move || f(&mut lock(&conn)))
             .await
             .map_err(|e| BackendError::Db(format!("database worker failed: {e}")))?
@@ -172,12 +194,21 @@ impl Backend for SqliteBackend {
 
     async fn revoke_till(&self, till_id: &str, now: DateTime<Utc>) -> Result<TillRecord> {
         let id = till_id.to_string();
-        self.run(move |c| tills::revoke(c, &id, now)).await
+        let rec = self.run(move |c| tills::revoke(c, &id, now)).await?;
+        self.tokens.evict_till(till_id);
+        Ok(rec)
     }
 
     async fn till_by_token_hash(&self, token_hash: &str) -> Result<Option<TillRecord>> {
+        if let Some(rec) = self.tokens.get(token_hash, Instant::now()) {
+            return Ok(Some(rec));
+        }
         let hash = token_hash.to_string();
-        self.run(move |c| tills::by_token_hash(c, &hash)).await
+        let found = self.read(move |c| tills::by_token_hash(c, &hash)).await?;
+        if let Some(rec) = &found {
+            self.tokens.put(token_hash, rec.clone(), Instant::now());
+        }
+        Ok(found)
     }
 
     async fn ingest(
@@ -212,7 +243,7 @@ impl Backend for SqliteBackend {
         now: DateTime<Utc>,
     ) -> Result<ChangesResponse> {
         let id = till_id.to_string();
-        self.run(move |c| reads::changes_since(c, since, limit, &id, now))
+        self.read(move |c| reads::changes_since(c, since, limit, &id, now))
             .await
     }
 
@@ -223,7 +254,7 @@ impl Backend for SqliteBackend {
         now: DateTime<Utc>,
     ) -> Result<SnapshotPage> {
         let after = after.map(str::to_string);
-        self.run(move |c| reads::snapshot_page(c, after.as_deref(), limit, now))
+        self.read(move |c| reads::snapshot_page(c, after.as_deref(), limit, now))
             .await
     }
 
