@@ -65,6 +65,8 @@ pub enum Command {
     },
     /// The server and sync benchmark.
     Sync(crate::sync::args::SyncArgs),
+    /// The till app in its real window.
+    App(crate::app::args::AppArgs),
     Help,
 }
 
@@ -94,6 +96,7 @@ pub fn parse(argv: impl IntoIterator<Item = String>) -> Result<Command, String> 
         "store" => false,
         "store-measure" => true,
         "sync" => return crate::sync::args::parse(it).map(Command::Sync),
+        "app" => return crate::app::args::parse(it).map(Command::App),
         "-h" | "--help" | "help" => return Ok(Command::Help),
         other => return Err(format!("unknown command {other:?}")),
     };

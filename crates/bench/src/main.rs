@@ -1,7 +1,9 @@
 //! `loyalty-bench store --members N`: builds (or reuses) a realistic till database, then
 //! measures the store API against raw SQLite side by side. `loyalty-bench sync`: the
-//! server and the till sync end to end (`sync`). See `cli::USAGE`.
+//! server and the till sync end to end (`sync`). `loyalty-bench app`: the till app in its
+//! real window (`app`). See `cli::USAGE`.
 
+mod app;
 mod cli;
 mod generate;
 mod measure;
@@ -17,12 +19,21 @@ use cli::Command;
 
 fn main() {
     let result = match cli::parse(std::env::args().skip(1)) {
-        Err(e) => Err(format!("{e}\n\n{}{}", cli::USAGE, sync::args::USAGE)),
+        Err(e) => Err(format!(
+            "{e}\n\n{}{}{}",
+            cli::USAGE,
+            sync::args::USAGE,
+            app::args::USAGE
+        )),
         Ok(Command::Help) => {
-            println!("{}{}", cli::USAGE, sync::args::USAGE);
+            println!("{}{}{}", cli::USAGE, sync::args::USAGE, app::args::USAGE);
             Ok(())
         }
         Ok(Command::Sync(args)) => sync::run(&args).map(|r| {
+            println!("{}", r.table());
+            println!("{}", r.json());
+        }),
+        Ok(Command::App(args)) => app::run(&args).map(|r| {
             println!("{}", r.table());
             println!("{}", r.json());
         }),
