@@ -112,9 +112,9 @@ impl Store {
         link_referrers(&tx, batch.accounts)?;
         let pending = facts_after(&tx, batch.included_upto_seq, u32::MAX)?;
         let op = format!("sync:{}", batch.cursor.unwrap_or(0));
-        for (s, account) in batch.accounts.iter().zip(local) {
+        for (s, (account, created)) in batch.accounts.iter().zip(local) {
             let book = rebase(&s.book, &pending, &mut report);
-            report.points_delta += materialise(&tx, account, &book, &op, now)?;
+            report.points_delta += materialise(&tx, account, created, &book, &op, now)?;
             report.accounts += 1;
         }
         if let Some(c) = batch.cursor {
@@ -207,15 +207,19 @@ pub(crate) fn rebase(
 }
 
 /// Writes `book` as the account's lots, shortfall and counters; posts the net difference
-/// as one `sync` ledger entry (none when 0). Returns the difference.
+/// as one `sync` ledger entry (none when 0). Returns the difference. An account `created`
+/// by this batch has no lots and no ledger entries yet: nothing to look up or zero.
 fn materialise(
     tx: &Connection,
     account: i64,
+    created: bool,
     book: &AccountBook,
     op: &str,
     now: DateTime<Utc>,
 ) -> Result<Points> {
-    let existing: HashMap<String, i64> = {
+    let existing: HashMap<String, i64> = if created {
+        HashMap::new()
+    } else {
         let mut st = tx.prepare_cached(
             "SELECT book_lot_id, id FROM lots WHERE account_id = ?1 AND book_lot_id IS NOT NULL",
         )?;
@@ -255,21 +259,24 @@ fn materialise(
             .execute(v.as_slice())?;
         }
     }
-    let keep: std::collections::HashSet<&str> = book.lots.iter().map(|l| l.id.as_str()).collect();
-    let gone: Vec<i64> = existing
-        .iter()
-        .filter(|(k, _)| !keep.contains(k.as_str()))
-        .map(|(_, id)| *id)
-        .collect();
-    for id in gone {
-        tx.prepare_cached("UPDATE lots SET remaining = 0 WHERE id = ?1 AND remaining > 0")?
-            .execute([id])?;
+    if !created {
+        let keep: std::collections::HashSet<&str> =
+            book.lots.iter().map(|l| l.id.as_str()).collect();
+        let gone: Vec<i64> = existing
+            .iter()
+            .filter(|(k, _)| !keep.contains(k.as_str()))
+            .map(|(_, id)| *id)
+            .collect();
+        for id in gone {
+            tx.prepare_cached("UPDATE lots SET remaining = 0 WHERE id = ?1 AND remaining > 0")?
+                .execute([id])?;
+        }
+        tx.prepare_cached(
+            "UPDATE lots SET remaining = 0 WHERE account_id = ?1 AND book_lot_id IS NULL
+                AND remaining > 0",
+        )?
+        .execute([account])?;
     }
-    tx.prepare_cached(
-        "UPDATE lots SET remaining = 0 WHERE account_id = ?1 AND book_lot_id IS NULL
-            AND remaining > 0",
-    )?
-    .execute([account])?;
     tx.prepare_cached(
         "UPDATE accounts SET shortfall = ?2, lifetime_spend = ?3, lifetime_purchases = ?4,
             stamps = ?5, birthday_bonus_year = ?6, referral_pending = ?7, club_until = ?8
@@ -285,12 +292,15 @@ fn materialise(
         book.referral_pending,
         book.club_until.map(ms),
     ])?;
-    let (ledger, lots): (i64, i64) = tx
-        .prepare_cached(
+    let (ledger, lots): (i64, i64) = if created {
+        (0, book.lots.iter().map(|l| l.remaining).sum())
+    } else {
+        tx.prepare_cached(
             "SELECT (SELECT COALESCE(SUM(points), 0) FROM ledger WHERE account_id = ?1),
                     (SELECT COALESCE(SUM(remaining), 0) FROM lots WHERE account_id = ?1)",
         )?
-        .query_row([account], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        .query_row([account], |r| Ok((r.get(0)?, r.get(1)?)))?
+    };
     let diff = lots.saturating_sub(book.shortfall).saturating_sub(ledger);
     if diff != 0 {
         let p = Posting {

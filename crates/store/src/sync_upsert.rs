@@ -136,13 +136,13 @@ fn placeholder_customer(tx: &Connection, uid: &str, now: DateTime<Utc>) -> Resul
 }
 
 /// The local account id of `s` (creating customer and account when new), its customer
-/// upserted and its cards merged. Returns the account id.
+/// upserted and its cards merged. Returns the account id and whether it was created.
 pub(crate) fn upsert_account(
     tx: &Connection,
     s: &AccountState,
     now: DateTime<Utc>,
     report: &mut SyncReport,
-) -> Result<i64> {
+) -> Result<(i64, bool)> {
     let customer = match &s.customer {
         Some(c) => Some(upsert_customer(tx, c, now, report)?),
         None => None,
@@ -151,6 +151,7 @@ pub(crate) fn upsert_account(
         .prepare_cached("SELECT id, customer_id FROM accounts WHERE uid = ?1")?
         .query_row([&s.account_uid], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
+    let created = found.is_none();
     let account = match found {
         Some((id, cust)) => {
             if customer.is_some_and(|c| c != cust) {
@@ -186,7 +187,7 @@ pub(crate) fn upsert_account(
     for c in &s.cards {
         merge_card(tx, account, &s.account_uid, c, now, report)?;
     }
-    Ok(account)
+    Ok((account, created))
 }
 
 /// Adds an unknown card; blocks a known one the server reports blocked (a card blocked
