@@ -1,5 +1,6 @@
 //! The background task: [`SyncEngine::spawn`] runs [`Syncer`] cycles — after a nudge, every
-//! `poll_interval`, and after failures with exponential backoff and full jitter; while the
+//! `poll_interval` (every `catch_up_interval` while cycles still upload or receive
+//! something), and after failures with exponential backoff and full jitter; while the
 //! server is unreachable it probes `health` every `probe_interval` (≤ 1 s) and resumes as
 //! soon as the server answers.
 
@@ -102,7 +103,13 @@ impl Worker {
                 Some(Ok(report)) => {
                     backoff.reset();
                     tracing::debug!(?report, "sync cycle done");
-                    self.wait(cfg.poll_interval).await
+                    let busy = report.uploaded > 0 || report.accounts > 0;
+                    let next = if busy {
+                        cfg.catch_up_interval.min(cfg.poll_interval)
+                    } else {
+                        cfg.poll_interval
+                    };
+                    self.wait(next).await
                 }
                 Some(Err(e)) => {
                     self.report_error(&e);

@@ -9,10 +9,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use loyalty_store::SyncBatch;
-use loyalty_wire::{Conflict, ShortfallNote, UploadRequest};
+use loyalty_wire::{Conflict, ShortfallNote, SnapshotPage, UploadRequest};
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
-use crate::error::SyncError;
+use crate::error::{SyncError, TransportError};
 use crate::status::{keep_last, SyncStatus};
 use crate::store_access::StoreAccess;
 use crate::transport::Transport;
@@ -35,6 +36,9 @@ pub struct SyncConfig {
     pub probe_interval: Duration,
     /// Sync period when nothing nudges the task.
     pub poll_interval: Duration,
+    /// Period instead of `poll_interval` right after a cycle that uploaded or received
+    /// something (after a reconnect, while the server is catching up with other tills).
+    pub catch_up_interval: Duration,
     /// The till's raw clock.
     pub clock: Clock,
 }
@@ -49,6 +53,7 @@ impl SyncConfig {
             backoff_max: Duration::from_secs(30),
             probe_interval: Duration::from_secs(1),
             poll_interval: Duration::from_secs(10),
+            catch_up_interval: Duration::from_secs(1),
             clock: Arc::new(Utc::now),
         }
     }
@@ -215,21 +220,25 @@ impl Syncer {
                 })
             })
             .await?;
-        let mut after: Option<String> = None;
         let mut cursor: Option<i64> = None;
         let mut done: u64 = 0;
         status.send_modify(|st| st.bootstrap_progress = Some((0, 0)));
+        let mut fetching = self.fetch_snapshot(None);
         loop {
-            let page = self
-                .transport
-                .snapshot(after.clone(), self.config.page_size)
-                .await?;
+            let page = fetching
+                .await
+                .map_err(|e| SyncError::Task(e.to_string()))??;
+            // The next page travels while this one is written to the store.
+            let next = page
+                .next_after
+                .clone()
+                .filter(|_| !page.accounts.is_empty());
+            let prefetch = next.map(|after| Prefetch(Some(self.fetch_snapshot(Some(after)))));
             let local_now = (self.config.clock)();
             let first_cursor = *cursor.get_or_insert(page.cursor);
             let last = page.next_after.is_none() || page.accounts.is_empty();
             let n = page.accounts.len();
             let total = u64::try_from(page.total).unwrap_or(0);
-            let next_after = page.next_after.clone();
             self.store
                 .run(move |s| {
                     s.apply_batch(
@@ -248,14 +257,23 @@ impl Syncer {
             report.pages += 1;
             report.accounts += n;
             status.send_modify(|st| st.bootstrap_progress = Some((done, total.max(done))));
-            if last {
-                break;
+            match prefetch.and_then(Prefetch::take) {
+                Some(h) => fetching = h,
+                None => break,
             }
-            after = next_after;
         }
         report.bootstrapped = true;
         status.send_modify(|st| st.bootstrap_progress = None);
         Ok(())
+    }
+
+    /// Starts fetching a snapshot page on a task of its own.
+    fn fetch_snapshot(
+        &self,
+        after: Option<String>,
+    ) -> JoinHandle<Result<SnapshotPage, TransportError>> {
+        let (transport, limit) = (self.transport.clone(), self.config.page_size);
+        tokio::spawn(async move { transport.snapshot(after, limit).await })
     }
 
     /// Changes since the stored cursor, page after page, each rebased in one transaction.
@@ -276,6 +294,23 @@ impl Syncer {
             if next <= since {
                 return Err(SyncError::PagingStuck { since });
             }
+        }
+    }
+}
+
+/// A page being fetched ahead; aborted if the bootstrap stops before it is used.
+struct Prefetch(Option<JoinHandle<Result<SnapshotPage, TransportError>>>);
+
+impl Prefetch {
+    fn take(mut self) -> Option<JoinHandle<Result<SnapshotPage, TransportError>>> {
+        self.0.take()
+    }
+}
+
+impl Drop for Prefetch {
+    fn drop(&mut self) {
+        if let Some(h) = &self.0 {
+            h.abort();
         }
     }
 }
