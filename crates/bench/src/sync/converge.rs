@@ -10,12 +10,12 @@
 //! overdraws happen).
 //!
 //! Timed: from the moment the server listens again on the same port. The engines find it
-//! with their 1 s health probe, upload in batches of 200, pull changes and rebase; once
-//! every engine is online again the benchmark nudges them each 100 ms (as checkouts do in
-//! an open shop). Converged =
-//! every till's outbox acknowledged, the server settled every till's last seq, and every
-//! till's changes cursor is the server's gseq. Then checked, not assumed: for every account
-//! the server changed, each till's balance equals the server's book.
+//! with their 1 s health probe, upload in batches of 200, pull changes and rebase, and
+//! cycle again after their `catch_up_interval` (1 s) while there is something to move;
+//! nobody nudges them. Converged = every till's outbox acknowledged, the server settled
+//! every till's last seq, and every till's changes cursor is the server's gseq (polled
+//! every 100 ms). Then checked, not assumed: for every account the server changed, each
+//! till's balance equals the server's book.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -53,7 +53,8 @@ pub struct Converge {
     pub uploaded_s: f64,
     /// Reconnect → everything equal; `None` if not within the deadline.
     pub converge_s: Option<f64>,
-    pub shortfalls: usize,
+    /// Offline overdraws the server turned into shortfalls.
+    pub shortfalls: i64,
     pub checked: Checked,
     /// Machine load while timed.
     pub load: Load,
@@ -121,10 +122,9 @@ pub fn run(dir: &Path, a: &SyncArgs) -> Result<Converge, String> {
     let timing = rt.block_on(observe(&engines, &tills, &reader, t0))?;
     out.load = load::since(mark);
     (out.detect_s, out.uploaded_s, out.converge_s) = timing;
-    out.shortfalls = engines
-        .iter()
-        .map(|(_, s)| s.borrow().shortfalls.len())
-        .sum();
+    out.shortfalls = reader
+        .query_row("SELECT COUNT(*) FROM shortfalls", [], |r| r.get(0))
+        .map_err(err)?;
     for (h, _) in engines {
         rt.block_on(h.shutdown());
     }
@@ -271,13 +271,6 @@ async fn observe(
                 "converge: {now:.1} s: {pending} events pending, server gseq {}",
                 server::gseq(reader)?
             );
-        }
-        // The engines find the server on their own (1 s health probe); from then on they
-        // are nudged as checkouts in an open shop do.
-        if detect.is_some() {
-            for (h, _) in engines {
-                h.nudge();
-            }
         }
         tokio::time::sleep(POLL).await;
     }

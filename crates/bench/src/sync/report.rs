@@ -83,7 +83,7 @@ impl SyncReport {
                     "tills": c.tills, "sales_per_till": c.sales_per_till, "events": c.events,
                     "accounts": c.accounts, "accounts_touched": c.accounts_touched,
                     "offline_sales_s": r2(c.offline_s), "detect_s": r2(c.detect_s),
-                    "uploaded_s": r2(c.uploaded_s), "shortfall_notes": c.shortfalls,
+                    "uploaded_s": r2(c.uploaded_s), "shortfalls": c.shortfalls,
                     "compared": c.checked.compared, "mismatches": c.checked.mismatches,
                     "load": load_json(l),
                 }),
@@ -168,7 +168,8 @@ impl SyncReport {
                 "\nconvergence: {} tills × {} offline sales ({} accounts touched of {})\n  \
                  reconnect → all equal: {conv} (goal ≤ {GOAL_CONVERGE_S} s: {})\n  \
                  engines online again after {:.2} s, every outbox acknowledged after {:.2} s\n  \
-                 checked: {} (account, till) balances, {} mismatches; {} shortfall notes\n  {}",
+                 checked: {} (account, till) balances, {} mismatches; \
+                 {} offline overdraws became shortfalls\n  {}",
                 c.tills,
                 c.sales_per_till,
                 c.accounts_touched,
