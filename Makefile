@@ -4,7 +4,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 CARGO ?= cargo
 MEMBERS ?= 1000000
 
-.PHONY: run run-cli test deps fmt lint unit test-pg fuzz-api bench bench-store ui ui-test app test-app \
+.PHONY: run run-cli test deps fmt lint unit test-pg fuzz-api bench bench-store bench-sync ui ui-test app test-app \
 	screenshots bindings
 
 deps:
@@ -70,7 +70,12 @@ fuzz-api:
 	./scripts/with-postgres.sh ./scripts/fuzz-api.sh --postgres
 
 ## make bench: the benchmarks (1M members; reuses bench-data/ between runs).
-bench: deps bench-store
+bench: deps bench-store bench-sync
 
 bench-store:
 	$(CARGO) run --release --locked -p loyalty-bench -- store --members $(MEMBERS)
+
+## The server and the till sync end to end: 10 tills converging after 10 000 offline sales
+## each, HTTP ingest vs raw INSERT, a new till bootstrapping $(MEMBERS) members, accruals/s.
+bench-sync:
+	$(CARGO) run --release --locked -p loyalty-bench -- sync --members $(MEMBERS)
