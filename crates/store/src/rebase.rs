@@ -34,6 +34,11 @@ use crate::sync_state::{self, offset_ms};
 use crate::sync_upsert::{link_referrers, upsert_account, upsert_program};
 use crate::Store;
 
+/// WAL pages (4 KiB) a bootstrap lets accumulate before it copies them into the database:
+/// the indexes' pages, rewritten by page after page, are copied once per 200 MiB instead of
+/// once per snapshot page.
+pub const SNAPSHOT_CHECKPOINT_PAGES: i64 = 50_000;
+
 /// One page of server state to apply: a `changes` answer, or a snapshot page.
 #[derive(Debug, Clone, Copy)]
 pub struct SyncBatch<'a> {
@@ -85,6 +90,38 @@ impl Store {
             },
             local_now,
         )
+    }
+
+    /// [`Store::apply_batch`] for a page of a first start's snapshot: the same transaction,
+    /// committed without waiting for the disk (`synchronous=NORMAL` for this commit only;
+    /// under WAL a power cut may lose the last commits, never corrupt the file) and without
+    /// copying the WAL into the database after every page (auto-checkpoint only past
+    /// [`SNAPSHOT_CHECKPOINT_PAGES`]; the last page, the one carrying the cursor,
+    /// checkpoints). A lost page costs nothing but a download: pages apply idempotently,
+    /// and a store that did not finish its bootstrap pulls every change since its stored
+    /// cursor next time.
+    pub fn apply_snapshot_page(
+        &mut self,
+        batch: &SyncBatch<'_>,
+        local_now: DateTime<Utc>,
+    ) -> Result<SyncReport> {
+        let usual: i64 = self
+            .conn
+            .query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))?;
+        self.conn.execute_batch(&format!(
+            "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint={SNAPSHOT_CHECKPOINT_PAGES}"
+        ))?;
+        let applied = self.apply_batch(batch, local_now);
+        let restored = self.conn.execute_batch(&format!(
+            "PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint={usual}"
+        ));
+        let report = applied?;
+        restored?;
+        if batch.cursor.is_some() {
+            self.conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        }
+        Ok(report)
     }
 
     /// Applies one page of server state (a changes answer or a snapshot page) in one
