@@ -27,8 +27,12 @@ pub struct SyncConfig {
     pub till_id: String,
     /// Outbox events per upload (≤ `loyalty_wire::MAX_BATCH`).
     pub upload_batch: u32,
-    /// Accounts per changes / snapshot page.
+    /// Accounts per changes page (each page is one store transaction: small, so a checkout
+    /// never waits long for the store).
     pub page_size: u32,
+    /// Accounts per snapshot page of a first start (the till serves nobody yet: large pages
+    /// mean fewer requests and commits; the server caps it at `loyalty_wire::MAX_PAGE`).
+    pub snapshot_page_size: u32,
     /// Backoff after a failure: full jitter from `backoff_base` doubling to `backoff_max`.
     pub backoff_base: Duration,
     pub backoff_max: Duration,
@@ -49,6 +53,7 @@ impl SyncConfig {
             till_id: till_id.to_string(),
             upload_batch: 200,
             page_size: 200,
+            snapshot_page_size: loyalty_wire::MAX_PAGE,
             backoff_base: Duration::from_millis(250),
             backoff_max: Duration::from_secs(30),
             probe_interval: Duration::from_secs(1),
@@ -65,6 +70,7 @@ impl std::fmt::Debug for SyncConfig {
             .field("till_id", &self.till_id)
             .field("upload_batch", &self.upload_batch)
             .field("page_size", &self.page_size)
+            .field("snapshot_page_size", &self.snapshot_page_size)
             .finish_non_exhaustive()
     }
 }
@@ -241,7 +247,7 @@ impl Syncer {
             let total = u64::try_from(page.total).unwrap_or(0);
             self.store
                 .run(move |s| {
-                    s.apply_batch(
+                    s.apply_snapshot_page(
                         &SyncBatch {
                             accounts: &page.accounts,
                             programs: &page.programs,
@@ -272,7 +278,7 @@ impl Syncer {
         &self,
         after: Option<String>,
     ) -> JoinHandle<Result<SnapshotPage, TransportError>> {
-        let (transport, limit) = (self.transport.clone(), self.config.page_size);
+        let (transport, limit) = (self.transport.clone(), self.config.snapshot_page_size);
         tokio::spawn(async move { transport.snapshot(after, limit).await })
     }
 
