@@ -32,6 +32,10 @@ pub struct Bootstrap {
     pub pages: usize,
     pub page_size: u32,
     pub till_db_mib: f64,
+    /// Mean JSON size on the server of a book and of a profile (what a snapshot page
+    /// carries per account, besides the cards).
+    pub book_bytes: f64,
+    pub profile_bytes: f64,
     pub checked: Checked,
     /// Machine load while timed.
     pub load: Load,
@@ -58,7 +62,7 @@ pub fn run(dir: &Path, a: &SyncArgs) -> Result<Bootstrap, String> {
     srv.start()?;
     let till = BenchTill::open(dir, "T50", srv.register("Store 50")?)?;
     let syncer = till.syncer(till.http(&srv.base())?);
-    let page_size = syncer.config.page_size;
+    let page_size = syncer.config.snapshot_page_size;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("till")
@@ -115,6 +119,14 @@ pub fn run(dir: &Path, a: &SyncArgs) -> Result<Bootstrap, String> {
         .map(|_| all[rng.usize(..all.len())].0.clone())
         .collect();
     let checked = compare(&reader, &[&till], &sample, Utc::now())?;
+    let mean = |sql: &str| -> Result<f64, String> {
+        reader
+            .query_row(sql, [], |r| r.get::<_, Option<f64>>(0))
+            .map(Option::unwrap_or_default)
+            .map_err(err)
+    };
+    let book_bytes = mean("SELECT AVG(LENGTH(book)) FROM accounts")?;
+    let profile_bytes = mean("SELECT AVG(LENGTH(profile)) FROM customers")?;
     let till_db_mib = std::fs::metadata(&till.path).map_or(0.0, |m| m.len() as f64 / 1_048_576.0);
     drop(till);
     rt.shutdown_timeout(Duration::from_secs(5));
@@ -126,6 +138,8 @@ pub fn run(dir: &Path, a: &SyncArgs) -> Result<Bootstrap, String> {
         pages: report.pages,
         page_size,
         till_db_mib,
+        book_bytes,
+        profile_bytes,
         checked,
         load,
     })

@@ -114,6 +114,7 @@ impl SyncReport {
                     "extrapolated_to_1m": b.members != 1_000_000,
                     "pages": b.pages, "page_size": b.page_size,
                     "server_generate_s": r2(b.generate_s), "till_db_mib": r2(b.till_db_mib),
+                    "book_bytes": b.book_bytes.round(), "profile_bytes": b.profile_bytes.round(),
                     "compared": b.checked.compared, "mismatches": b.checked.mismatches,
                     "load": load_json(l),
                 }),
