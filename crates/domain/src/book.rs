@@ -10,8 +10,11 @@
 //!   movement `+points` (with the lot id, if a lot was made).
 //! - **Debit** (a sale's spend, a negative adjustment): takes FIFO from the lots available
 //!   at the event time (earliest `expires_at` first, never-expiring last, then the oldest
-//!   `earned_at`, then the oldest lot); what the lots cannot cover becomes shortfall — an
-//!   offline spend is never rejected. One movement `−points`.
+//!   `earned_at`, then the oldest lot), then FIFO from the lots not yet available at that
+//!   time (in hold, or earned later by a fact the server applied first); what no unexpired
+//!   lot can cover becomes shortfall — an offline spend is never rejected. One movement
+//!   `−points`. (A till's own debits never reach the second step: it spends only what is
+//!   available.)
 //! - **Take back** (a return's earned points): first from the sale's own lots (those with
 //!   `source_op == sale_op_id`, oldest first, whatever their state), then from the other
 //!   unexpired lots — available ones FIFO, then pending ones FIFO — and the rest becomes
@@ -438,12 +441,18 @@ impl AccountBook {
         }
     }
 
-    /// FIFO from the lots available at `t`; the uncovered rest becomes shortfall.
+    /// FIFO from the lots available at `t`, then from the lots not yet available at `t`
+    /// (in hold, or earned after `t` by a fact applied earlier); only what no unexpired lot
+    /// can cover becomes shortfall. The second step makes the result independent of the
+    /// order the server receives facts in: had the later earning been applied after this
+    /// debit, it would have settled the shortfall at once (a credit settles first), so an
+    /// account never shows a shortfall next to points it could pay it with.
     fn debit(&mut self, points: Points, t: DateTime<Utc>, kind: &str, out: &mut Applied) {
         if points <= 0 {
             return;
         }
-        let order = self.fifo(|l| l.is_available(t));
+        let mut order = self.fifo(|l| l.is_available(t));
+        order.extend(self.fifo(|l| l.is_pending(t)));
         let left = self.take_from(&order, points);
         self.owe(left, out);
         out.movements.push(Movement {
