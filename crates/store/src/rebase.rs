@@ -243,8 +243,10 @@ pub(crate) fn rebase(
     book
 }
 
-/// Writes `book` as the account's lots, shortfall and counters; posts the net difference
-/// as one `sync` ledger entry (none when 0). Returns the difference. An account `created`
+/// Writes `book` as the account's lots, shortfall and counters (rows that already hold
+/// the same values are not rewritten: no page dirtied, no cache-invalidating trigger);
+/// posts the net difference as one `sync` ledger entry (none when 0). Returns the
+/// difference. An account `created`
 /// by this batch has no lots and no ledger entries yet: nothing to look up or zero.
 fn materialise(
     tx: &Connection,
@@ -280,7 +282,9 @@ fn materialise(
             tx.prepare_cached(
                 "UPDATE lots SET kind = ?1, earned_at = ?2, available_at = ?3, expires_at = ?4,
                     original = ?5, remaining = ?6, source_op = ?7, expired = ?8
-                 WHERE id = ?9",
+                 WHERE id = ?9 AND (kind IS NOT ?1 OR earned_at IS NOT ?2
+                    OR available_at IS NOT ?3 OR expires_at IS NOT ?4 OR original IS NOT ?5
+                    OR remaining IS NOT ?6 OR source_op IS NOT ?7 OR expired IS NOT ?8)",
             )?
             .execute(v.as_slice())?;
         } else {
@@ -317,7 +321,9 @@ fn materialise(
     tx.prepare_cached(
         "UPDATE accounts SET shortfall = ?2, lifetime_spend = ?3, lifetime_purchases = ?4,
             stamps = ?5, birthday_bonus_year = ?6, referral_pending = ?7, club_until = ?8
-         WHERE id = ?1",
+         WHERE id = ?1 AND (shortfall IS NOT ?2 OR lifetime_spend IS NOT ?3
+            OR lifetime_purchases IS NOT ?4 OR stamps IS NOT ?5 OR birthday_bonus_year IS NOT ?6
+            OR referral_pending IS NOT ?7 OR club_until IS NOT ?8)",
     )?
     .execute(params![
         account,

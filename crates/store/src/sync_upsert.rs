@@ -73,7 +73,10 @@ fn upsert_customer(
             "UPDATE customers SET name = ?2, name_norm = ?3, phone = ?4, email = ?5,
                 birthday = ?6, gender = ?7, age_group = ?8, home_store = ?9,
                 preferred_channel = ?10, marketing_consent = ?11, tags = ?12
-             WHERE id = ?1",
+             WHERE id = ?1 AND (name IS NOT ?2 OR name_norm IS NOT ?3 OR phone IS NOT ?4
+                OR email IS NOT ?5 OR birthday IS NOT ?6 OR gender IS NOT ?7
+                OR age_group IS NOT ?8 OR home_store IS NOT ?9 OR preferred_channel IS NOT ?10
+                OR marketing_consent IS NOT ?11 OR tags IS NOT ?12)",
         )?
         .execute(params![
             id,
