@@ -55,11 +55,14 @@ async fn login(d: &Driver, pin: &str) -> String {
     panic!("PIN {pin}: neither an error nor the next screen within 10 s");
 }
 
-async fn scan(d: &Driver, input: &str) {
-    d.fill("#scan-input", input).await;
+/// Scans a card and waits for its customer panel (the previous customer stays on screen
+/// until the lookup answers).
+async fn scan(d: &Driver, card: &str) {
+    d.fill("#scan-input", card).await;
     let e = d.el("#scan-input").await;
     d.keys(&e, ENTER).await;
-    d.el("#customer-panel").await;
+    d.wait_text("#cust-card", "the scanned card", |t| t.trim() == card)
+        .await;
 }
 
 /// Waits until the status bar says online with nothing left to send.

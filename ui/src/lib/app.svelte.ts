@@ -13,6 +13,11 @@ class AppState {
   screen = $state<Screen>('scan');
   /** The customer being served (scan screen, history, lost card). */
   customer = $state<CustomerPanel | null>(null);
+  /**
+   * A card scan is being looked up: the customer on screen is about to be replaced and
+   * takes no sale. Not reactive on purpose (nothing on screen changes for it).
+   */
+  scanning = false;
   /** Bumped on every scan / pick of a customer (not on a refresh of the same one). */
   scanSeq = $state(0);
   /** Receipt handed to the return screen (a click on a sale in the history). */
