@@ -2,10 +2,13 @@
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 CARGO ?= cargo
+# No incremental caches: they only help edit-compile loops, and on a clean CI build they
+# cost minutes and gigabytes (13 GiB of target/debug/incremental seen here).
+export CARGO_INCREMENTAL ?= 0
 MEMBERS ?= 1000000
 
 .PHONY: run run-cli test deps fmt lint unit test-pg fuzz-api bench bench-store bench-sync ui ui-test app test-app \
-	screenshots bindings
+	screenshots bindings bench-app
 
 deps:
 	@./scripts/install-deps.sh
@@ -70,7 +73,7 @@ fuzz-api:
 	./scripts/with-postgres.sh ./scripts/fuzz-api.sh --postgres
 
 ## make bench: the benchmarks (1M members; reuses bench-data/ between runs).
-bench: deps bench-store bench-sync
+bench: deps bench-store bench-sync bench-app
 
 bench-store:
 	$(CARGO) run --release --locked -p loyalty-bench -- store --members $(MEMBERS)
@@ -79,3 +82,10 @@ bench-store:
 ## each, HTTP ingest vs raw INSERT, a new till bootstrapping $(MEMBERS) members, accruals/s.
 bench-sync:
 	$(CARGO) run --release --locked -p loyalty-bench -- sync --members $(MEMBERS)
+
+## The till app in its real window (Xvfb) with $(MEMBERS) members on a real server
+## (bench-data/app-server-N/); builds the UI and the release app and server first.
+bench-app: ui
+	$(CARGO) build --release --locked -p loyalty-till-app -p loyalty-server
+	xvfb-run -a -s "-screen 0 1024x768x24" \
+	  $(CARGO) run --release --locked -p loyalty-bench -- app --members $(MEMBERS)

@@ -39,6 +39,8 @@ use report::{AppReport, ColdStart, Scan};
 
 pub const OWNER_PIN: &str = "1357";
 pub const CASHIER_PIN: &str = "2468";
+/// Scans repeated over the IPC alone (no rendering).
+const IPC_SCANS: usize = 100;
 /// Longest wait for the bootstrap (a million members on a slow, busy machine).
 const BOOTSTRAP_TIMEOUT: Duration = Duration::from_secs(1800);
 
@@ -187,6 +189,15 @@ async fn measure(
     let wall = started.elapsed().as_secs_f64();
     r.scan_load = Some(procs::machine_since(mark));
     r.scan_app_cores = procs::tree_cpu_ticks(app_pid).saturating_sub(cpu0) as f64 / 100.0 / wall;
+
+    // 3b. The same lookups over the IPC alone (no rendering): where the time goes.
+    for p in plan.iter().skip(a.warmup).take(IPC_SCANS) {
+        let v = s.script_async(page::INVOKE_SCAN, json!([p.text])).await?;
+        match v["ms"].as_f64() {
+            Some(ms) => r.ipc_ms.push(ms),
+            None => return Err(format!("scan over the IPC: {v}")),
+        }
+    }
 
     // 4. Memory after the scans.
     std::thread::sleep(Duration::from_secs(1));

@@ -105,3 +105,16 @@ const t = window.__TAURI_INTERNALS__;
 if (!t) { done({err: 'no Tauri IPC in the page'}); return; }
 t.invoke('status', {}).then((s) => done({ok: s}), (e) => done({err: JSON.stringify(e)}));
 "#;
+
+/// Arguments: scan text, callback. The `scan` command alone, called over the Tauri IPC
+/// as the scan screen calls it, nothing rendered: `{ms}` from the call to its answer
+/// (IPC both ways + the core's lookup), or `{err}`.
+pub const INVOKE_SCAN: &str = r#"
+const [text, done] = arguments;
+const t = window.__TAURI_INTERNALS__;
+if (!t) { done({err: 'no Tauri IPC in the page'}); return; }
+const t0 = performance.now();
+t.invoke('scan', {input: text}).then(
+  () => done({ms: performance.now() - t0}),
+  (e) => done({err: JSON.stringify(e)}));
+"#;
