@@ -1,4 +1,5 @@
-//! The command line: `serve`, `till add|list|revoke`, `migrate`, `import`, `export`.
+//! The command line: `serve`, `till add|list|revoke`, `migrate`, `import`, `export`,
+//! `owner token`, `program set|list`, `triggers`, `expire`.
 
 use crate::backend::{self, Backend, BackendError};
 use crate::commands;
@@ -36,6 +37,40 @@ pub enum Command {
     Import(ImportArgs),
     /// Write every member as CSV (the columns `import` reads back).
     Export(ExportArgs),
+    /// The owner's credential.
+    #[command(subcommand)]
+    Owner(OwnerCommand),
+    /// Program versions.
+    #[command(subcommand)]
+    Program(ProgramCommand),
+    /// Print a trigger list as CSV: birthdays | lapsed | welcome | shortfalls.
+    Triggers {
+        kind: String,
+        /// The list's window in days.
+        #[arg(long, default_value_t = 7)]
+        days: i64,
+    },
+    /// Run the expiry sweep once (`serve` runs it every `expiry_sweep_secs`).
+    Expire,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum OwnerCommand {
+    /// Print a new owner token (shown once; the previous one stops working).
+    Token,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ProgramCommand {
+    /// Publish FILE.json (a ProgramConfig) as the next version.
+    Set {
+        file: PathBuf,
+        /// When it comes into force (RFC 3339).
+        #[arg(long)]
+        effective_from: String,
+    },
+    /// List the published versions.
+    List,
 }
 
 #[derive(clap::Args, Debug)]
@@ -109,6 +144,10 @@ pub enum CliError {
     Export(#[from] ExportError),
     #[error("cannot generate a token: {0}")]
     Random(String),
+    #[error(transparent)]
+    Owner(#[from] crate::owner::OwnerError),
+    #[error(transparent)]
+    Analytics(#[from] crate::backend::analytics::AnalyticsError),
     #[error("{0}")]
     Usage(String),
 }
@@ -122,6 +161,8 @@ impl CliError {
             CliError::Import(e) => e.code(),
             CliError::Export(e) => e.code(),
             CliError::Random(_) => "RANDOM",
+            CliError::Owner(e) => e.code(),
+            CliError::Analytics(e) => e.code(),
             CliError::Usage(_) => "USAGE",
         }
     }
@@ -207,6 +248,81 @@ pub async fn run(cli: Cli, config: Config) -> Result<(), CliError> {
             };
             Ok(commands::export(backend, opts).await?)
         }
+        Command::Owner(OwnerCommand::Token) => {
+            let backend = open_migrated(&config).await?;
+            let token = token::generate_owner().map_err(|e| CliError::Random(e.to_string()))?;
+            crate::owner::set_owner_token(
+                backend.as_ref(),
+                &token::hash_token(&token),
+                chrono::Utc::now(),
+            )
+            .await?;
+            println!("owner token: {token}");
+            println!("(shown only this once; the previous owner token no longer works)");
+            Ok(())
+        }
+        Command::Program(ProgramCommand::Set {
+            file,
+            effective_from,
+        }) => {
+            let effective_from = chrono::DateTime::parse_from_rfc3339(effective_from.trim())
+                .map_err(|e| CliError::Usage(format!("--effective-from: {e}")))?
+                .with_timezone(&chrono::Utc);
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| CliError::Usage(format!("{}: {e}", file.display())))?;
+            let program: loyalty_domain::ProgramConfig = serde_json::from_str(&text)
+                .map_err(|e| CliError::Usage(format!("{}: {e}", file.display())))?;
+            let backend = open_migrated(&config).await?;
+            let req = loyalty_wire::PublishProgramRequest {
+                effective_from,
+                config: program,
+            };
+            let p =
+                crate::owner::publish_program(backend.as_ref(), req, chrono::Utc::now()).await?;
+            println!(
+                "published program version {} (in force from {}, gseq {})",
+                p.version,
+                p.effective_from.to_rfc3339(),
+                p.gseq
+            );
+            Ok(())
+        }
+        Command::Program(ProgramCommand::List) => {
+            let backend = open_migrated(&config).await?;
+            for p in crate::owner::programs(backend.as_ref()).await? {
+                println!(
+                    "{}\tfrom {}\tgseq {}\tpublished {}",
+                    p.version,
+                    p.effective_from.to_rfc3339(),
+                    p.gseq,
+                    p.created_at.to_rfc3339()
+                );
+            }
+            Ok(())
+        }
+        Command::Triggers { kind, days } => {
+            let k = loyalty_wire::TriggerKind::parse(kind.trim()).ok_or_else(|| {
+                CliError::Usage(format!(
+                    "kind must be birthdays, lapsed, welcome or shortfalls (got {kind:?})"
+                ))
+            })?;
+            let backend = open_migrated(&config).await?;
+            let (_, rows) =
+                crate::owner::trigger_list(backend.as_ref(), k, Some(days), chrono::Utc::now())
+                    .await?;
+            use std::io::Write;
+            std::io::stdout()
+                .write_all(&crate::backend::analytics::triggers::csv(&rows))
+                .map_err(|e| CliError::Usage(format!("cannot write: {e}")))?;
+            eprintln!("{} customers", rows.len());
+            Ok(())
+        }
+        Command::Expire => {
+            let backend = open_migrated(&config).await?;
+            let o = backend.expire_due(chrono::Utc::now()).await?;
+            println!("expired {} points on {} accounts", o.points, o.accounts);
+            Ok(())
+        }
         Command::Till(TillCommand::Revoke { id }) => {
             let backend = open_migrated(&config).await?;
             let t = backend.revoke_till(&id, chrono::Utc::now()).await?;
@@ -223,6 +339,7 @@ async fn serve(config: Config) -> Result<(), CliError> {
         database = %config.effective_database_url(),
         "database ready"
     );
+    let sweep = spawn_expiry_sweep(backend.clone(), config.expiry_sweep_secs);
     let server = http::start(config, backend).await?;
     let handle = server.handle();
     tokio::spawn(async move {
@@ -231,6 +348,34 @@ async fn serve(config: Config) -> Result<(), CliError> {
             handle.graceful_shutdown(Some(Duration::from_secs(10)));
         }
     });
-    server.wait().await?;
+    let out = server.wait().await;
+    if let Some(s) = sweep {
+        s.abort();
+    }
+    out?;
     Ok(())
+}
+
+/// Runs the expiry sweep at start and then every `secs` seconds (0: never).
+pub fn spawn_expiry_sweep(
+    backend: Arc<dyn Backend>,
+    secs: u64,
+) -> Option<tokio::task::JoinHandle<()>> {
+    if secs == 0 {
+        return None;
+    }
+    Some(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(secs));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match backend.expire_due(chrono::Utc::now()).await {
+                Ok(o) if o.accounts > 0 => {
+                    tracing::info!(accounts = o.accounts, points = o.points, "points expired")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(code = e.code(), error = %e, "expiry sweep failed"),
+            }
+        }
+    }))
 }

@@ -73,6 +73,9 @@ pub struct Config {
     pub auth_failures_per_minute: u32,
     /// How long a points reservation holds (default 600 s).
     pub reservation_ttl_secs: u64,
+    /// Seconds between two runs of the expiry sweep in `serve` (default 3600; 0 = never;
+    /// file key `expiry_sweep_secs`, env `LOYALTY_EXPIRY_SWEEP_SECS`).
+    pub expiry_sweep_secs: u64,
     /// `tracing` filter (default `info`); `RUST_LOG` wins when set.
     pub log: String,
     /// Country (ISO 3166 alpha-2) of phone numbers written without a country code, for
@@ -90,6 +93,7 @@ impl Default for Config {
             body_limit_bytes: 8 * 1024 * 1024,
             auth_failures_per_minute: 10,
             reservation_ttl_secs: 600,
+            expiry_sweep_secs: 3600,
             log: "info".to_string(),
             region: "RU".to_string(),
         }
@@ -108,6 +112,7 @@ struct FileConfig {
     body_limit_bytes: Option<usize>,
     auth_failures_per_minute: Option<u32>,
     reservation_ttl_secs: Option<u64>,
+    expiry_sweep_secs: Option<u64>,
     log: Option<String>,
     region: Option<String>,
 }
@@ -172,6 +177,9 @@ impl Config {
         if let Some(v) = f.reservation_ttl_secs {
             self.reservation_ttl_secs = v;
         }
+        if let Some(v) = f.expiry_sweep_secs {
+            self.expiry_sweep_secs = v;
+        }
         if let Some(v) = f.log {
             self.log = v;
         }
@@ -189,6 +197,16 @@ impl Config {
         key: &mut Option<PathBuf>,
     ) -> Result<(), ConfigError> {
         let get = |name: &str| env(name).filter(|s| !s.trim().is_empty());
+        if let Some(v) = get("LOYALTY_EXPIRY_SWEEP_SECS") {
+            self.expiry_sweep_secs =
+                v.trim()
+                    .parse()
+                    .map_err(|e: std::num::ParseIntError| ConfigError::Env {
+                        name: "LOYALTY_EXPIRY_SWEEP_SECS",
+                        value: v.clone(),
+                        message: e.to_string(),
+                    })?;
+        }
         if let Some(v) = get("LOYALTY_LISTEN") {
             self.listen =
                 v.trim()

@@ -10,5 +10,6 @@ pub mod export;
 pub mod http;
 pub mod import;
 pub mod logging;
+pub mod owner;
 pub mod progress;
 pub mod token;

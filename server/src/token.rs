@@ -12,6 +12,14 @@ pub fn generate() -> Result<String, getrandom::Error> {
     Ok(format!("{PREFIX}{}", hex(&bytes)))
 }
 
+/// Owner token prefix.
+pub const OWNER_PREFIX: &str = "lok_";
+
+/// A new owner token (`loyalty-server owner token`).
+pub fn generate_owner() -> Result<String, getrandom::Error> {
+    generate().map(|t| format!("{OWNER_PREFIX}{}", &t[PREFIX.len()..]))
+}
+
 /// What the server stores and looks tokens up by.
 pub fn hash_token(token: &str) -> String {
     sha256_hex(token)

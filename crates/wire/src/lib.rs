@@ -10,15 +10,23 @@
 //! All request types reject unknown fields. Every type derives `utoipa::ToSchema`; domain
 //! types (the `Fact`, the `AccountBook`, the program) are described as free-form objects.
 
+pub mod admin;
 pub mod changes;
+pub mod dashboard;
 pub mod error;
 pub mod events;
 pub mod reservations;
 
+pub use admin::{
+    AnonymousSale, AnonymousSalesRequest, AnonymousSalesResponse, NpsRequest, NpsResponse,
+    ProgramVersionInfo, ProgramVersions, PublishProgramRequest, RegisterTillRequest,
+    RegisteredTill, TillInfo, TillList, TriggerKind, TriggerList, TriggerRow, TriggersQuery,
+};
 pub use changes::{
     AccountState, CardState, ChangesQuery, ChangesResponse, CustomerState, SnapshotPage,
     SnapshotQuery,
 };
+pub use dashboard::{DailyPoint, Dashboard, DashboardQuery, Nps, Roi, Segments};
 pub use error::ApiError;
 pub use events::{Conflict, EventEnvelope, ShortfallNote, UploadRequest, UploadResponse};
 pub use reservations::{ReservationRequest, ReservationResponse, ReservationStatus, VoidResponse};

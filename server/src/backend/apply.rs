@@ -77,6 +77,8 @@ pub struct Plan {
     pub books: Vec<(String, String)>,
     /// `(account uid, points)` the books could not cover.
     pub shortfalls: Vec<(String, Points)>,
+    /// The changed books' analytics summaries (`customer_stats`), in `books` order.
+    pub summaries: Vec<super::analytics::record::BookSummary>,
 }
 
 impl Plan {
@@ -187,6 +189,8 @@ fn add_card(
 pub fn plan(fact: &Fact, op_id: &str, event_time: DateTime<Utc>, loaded: Loaded) -> Applying<Plan> {
     let (mut plan, books) = plan_values(fact, op_id, event_time, loaded)?;
     for book in books {
+        plan.summaries
+            .push(super::analytics::record::summarize(&book, event_time));
         let json = serde_json::to_string(&book).map_err(BackendError::from)?;
         plan.books.push((book.account_uid, json));
     }

@@ -9,6 +9,7 @@
 //! is a conflict, a gap stops the batch. Each applied event takes the next global `gseq`
 //! from the `counters` row, which also serialises appliers so gseq order = commit order.
 
+pub mod analytics;
 pub mod apply;
 pub mod batch;
 mod error;
@@ -148,6 +149,18 @@ pub trait Backend: Send + Sync + 'static {
 
     /// Accounts with `uid > after`, ascending, at most `limit`, with customer and cards.
     async fn members_page(&self, after: Option<&str>, limit: u32) -> Result<MembersPage>;
+
+    /// Runs read-only statements of the shared owner SQL ([`analytics`]) in one consistent
+    /// snapshot; their rows in order.
+    async fn query(&self, queries: Vec<analytics::Stmt>) -> Result<Vec<analytics::Rows>>;
+
+    /// Runs statements of the shared owner SQL in ONE write transaction (a [`analytics::Val::Gseq`]
+    /// parameter takes the next gseq); rows changed per statement.
+    async fn execute(&self, stmts: Vec<analytics::Stmt>) -> Result<Vec<u64>>;
+
+    /// The expiry sweep: expires every lot past `now`, records the points per day and
+    /// gives each changed account a new gseq (see [`analytics::expiry`]).
+    async fn expire_due(&self, now: DateTime<Utc>) -> Result<analytics::expiry::SweepOutcome>;
 }
 
 /// Opens the backend for a database URL: `sqlite://PATH`, `sqlite:PATH` or a plain path

@@ -24,6 +24,9 @@ use uuid::Uuid;
 /// The till id of server-origin facts (a revoked till without a device token).
 pub const SERVER_TILL: &str = "server";
 
+/// The store of [`SERVER_TILL`] (migration 0002).
+pub const SERVER_STORE: &str = "server";
+
 /// Events per chunk a source should hand out (a backend accepts any size).
 pub const CHUNK_EVENTS: usize = 1000;
 
@@ -203,6 +206,8 @@ pub struct ChunkPlan {
     pub changed_accounts: Vec<AccountRow>,
     pub shortfalls: Vec<ShortfallRow>,
     pub events: Vec<EventRow>,
+    /// The analytics rows of the chunk's facts and its books' summaries (written last).
+    pub analytics: Vec<super::analytics::Stmt>,
 }
 
 /// A touched account: its book, last gseq, whether this chunk created it (and when).
@@ -340,6 +345,17 @@ pub fn plan_chunk(
                 recorded_at: recorded_at.clone(),
             });
         }
+        super::analytics::record::event_stmts(
+            &super::analytics::record::EventInfo {
+                op_id: &op,
+                till_id: SERVER_TILL,
+                store_id: SERVER_STORE,
+                gseq,
+                event_time,
+                fact: &e.fact,
+            },
+            &mut out.analytics,
+        );
         let json = fact_json(&e.fact)?;
         out.events.push(EventRow {
             seq,
@@ -354,6 +370,9 @@ pub fn plan_chunk(
         let Some(t) = touched.remove(&uid) else {
             continue;
         };
+        let summary = super::analytics::record::summarize(&t.book, received_at);
+        out.analytics
+            .push(super::analytics::record::summary_stmt(&summary));
         let row = |created_at: String| -> Result<AccountRow> {
             Ok(AccountRow {
                 uid: uid.clone(),

@@ -7,6 +7,7 @@
 //! The SQL is kept to what PostgreSQL runs too (`?N` placeholders aside), so the Postgres
 //! module can mirror it statement by statement.
 
+mod analytics;
 mod apply;
 mod ingest;
 mod members;
@@ -16,6 +17,8 @@ mod reserve;
 mod server_batch;
 mod tills;
 
+use super::analytics::expiry::SweepOutcome;
+use super::analytics::{Rows, Stmt};
 use super::token_cache::TokenCache;
 use super::{
     batch, Backend, BackendError, BatchRecord, MembersPage, MigrationStatus, Result, ServerBatch,
@@ -166,7 +169,12 @@ impl Backend for SqliteBackend {
     }
 
     async fn migrate(&self) -> Result<Vec<MigrationStatus>> {
-        self.run(|c| migrate::migrate(c, MIGRATIONS)).await
+        self.run(|c| {
+            let out = migrate::migrate(c, MIGRATIONS)?;
+            analytics::backfill(c, Utc::now())?;
+            Ok(out)
+        })
+        .await
     }
 
     async fn ping(&self) -> Result<()> {
@@ -299,5 +307,32 @@ impl Backend for SqliteBackend {
         let after = after.map(str::to_string);
         self.run(move |c| members::page(c, after.as_deref(), limit))
             .await
+    }
+
+    async fn query(&self, queries: Vec<Stmt>) -> Result<Vec<Rows>> {
+        self.read(move |c| {
+            let tx = c.transaction()?;
+            let out = queries
+                .iter()
+                .map(|q| analytics::query(&tx, q))
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            tx.commit()?;
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn execute(&self, stmts: Vec<Stmt>) -> Result<Vec<u64>> {
+        self.run(move |c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let n = analytics::exec(&tx, &stmts, None)?;
+            tx.commit()?;
+            Ok(n.into_iter().map(|n| n as u64).collect())
+        })
+        .await
+    }
+
+    async fn expire_due(&self, now: DateTime<Utc>) -> Result<SweepOutcome> {
+        self.run(move |c| analytics::sweep(c, now)).await
     }
 }

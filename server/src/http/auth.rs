@@ -90,6 +90,40 @@ pub async fn require_till(State(st): State<AppState>, mut req: Request, next: Ne
             "missing or unknown device token (Authorization: Bearer <token>)".to_string(),
         ),
     };
+    refuse(&st, ip, code, message)
+}
+
+/// The owner, authenticated (a marker in the request extensions).
+#[derive(Clone, Copy, Debug)]
+pub struct AuthedOwner;
+
+/// Middleware: `Authorization: Bearer <owner token>` (`loyalty-server owner token`), else
+/// 401 / 429 like device tokens. A device token is not an owner token.
+pub async fn require_owner(State(st): State<AppState>, mut req: Request, next: Next) -> Response {
+    let ip = client_ip(&req);
+    let ok = match bearer(&req) {
+        None => false,
+        Some(token) => match crate::owner::owner_token_hash(st.backend.as_ref()).await {
+            Ok(Some(hash)) => hash == hash_token(token),
+            Ok(None) => false,
+            Err(e) => return HttpError::from(e).into_response(),
+        },
+    };
+    if ok {
+        req.extensions_mut().insert(AuthedOwner);
+        return next.run(req).await;
+    }
+    refuse(
+        &st,
+        ip,
+        "UNAUTHORIZED",
+        "missing or wrong owner token (Authorization: Bearer <owner token>; \
+         `loyalty-server owner token` makes one)"
+            .to_string(),
+    )
+}
+
+fn refuse(st: &AppState, ip: IpAddr, code: &'static str, message: String) -> Response {
     if st.limiter.fail(ip, Instant::now()) {
         tracing::warn!(%ip, "too many authentication failures");
         let mut resp = HttpError::new(

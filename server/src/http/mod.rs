@@ -5,6 +5,7 @@ pub mod error;
 pub mod extract;
 pub mod handlers;
 pub mod openapi;
+pub mod owner;
 
 use crate::backend::Backend;
 use crate::config::Config;
@@ -46,15 +47,34 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/reservations/{id}/void",
             post(handlers::void_reservation),
         )
+        .route("/api/v1/nps", post(owner::post_nps))
+        .route("/api/v1/anonymous-sales", post(owner::post_anonymous_sales))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_till,
+        ));
+    let owner_routes = Router::new()
+        .route("/api/v1/dashboard", get(owner::get_dashboard))
+        .route("/api/v1/triggers", get(owner::get_triggers))
+        .route(
+            "/api/v1/program",
+            get(owner::get_program).post(owner::post_program),
+        )
+        .route(
+            "/api/v1/tills",
+            get(owner::get_tills).post(owner::post_till),
+        )
+        .route("/api/v1/tills/{id}/revoke", post(owner::revoke_till))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_owner,
         ));
     let limit = state.config.body_limit_bytes;
     Router::new()
         .route("/api/v1/health", get(handlers::health))
         .route("/api/openapi.json", get(openapi::openapi_json))
         .merge(tills)
+        .merge(owner_routes)
         .fallback(handlers::not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))

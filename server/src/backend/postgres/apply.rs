@@ -4,6 +4,7 @@
 //! are serialised and gseq order is commit order.
 
 use super::tx::{col, Tx};
+use crate::backend::analytics::record;
 use crate::backend::apply::{self, parse_book, Applying, Loaded, Plan};
 use crate::backend::batch::Prepared;
 use crate::backend::hash::ts;
@@ -180,5 +181,23 @@ async fn write(
     )
     .await
     .map_err(BackendError::from)?;
+    let store = t
+        .prepare_cached("SELECT store_id FROM tills WHERE id = $1")
+        .await?;
+    let store_id: String = col(&t.query_one(&store, &[&till_id]).await?, 0)?;
+    let mut stmts = Vec::new();
+    record::event_stmts(
+        &record::EventInfo {
+            op_id: &op,
+            till_id,
+            store_id: &store_id,
+            gseq,
+            event_time: e.recorded_at.min(received_at),
+            fact: &e.fact,
+        },
+        &mut stmts,
+    );
+    stmts.extend(plan.summaries.iter().map(record::summary_stmt));
+    super::analytics::exec(t, &stmts, Some(gseq)).await?;
     Ok(())
 }

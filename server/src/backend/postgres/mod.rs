@@ -9,6 +9,7 @@
 //! SERIALIZABLE through [`tx::Retry`]: serialization failures (40001) and deadlocks
 //! (40P01) rerun the whole transaction, a bounded number of times, then `DB_BUSY`.
 
+mod analytics;
 mod apply;
 mod ingest;
 mod members;
@@ -19,6 +20,8 @@ mod server_batch;
 mod tills;
 mod tx;
 
+use super::analytics::expiry::SweepOutcome;
+use super::analytics::{Rows, Stmt};
 use super::{
     Backend, BackendError, BatchRecord, MembersPage, MigrationStatus, Result, ServerBatch,
     ServerBatchOutcome, ServerEventSource, TillRecord,
@@ -88,8 +91,16 @@ impl Backend for PostgresBackend {
     }
 
     async fn migrate(&self) -> Result<Vec<MigrationStatus>> {
-        let mut client = self.pool.get().await?;
-        migrate::migrate(&mut client, MIGRATIONS).await
+        let out = {
+            let mut client = self.pool.get().await?;
+            migrate::migrate(&mut client, MIGRATIONS).await?
+        };
+        let now = Utc::now();
+        tx::run(&self.pool, self.retry, tx::Mode::Write, move |t| {
+            Box::pin(async move { analytics::backfill(t, now).await })
+        })
+        .await?;
+        Ok(out)
     }
 
     async fn ping(&self) -> Result<()> {
@@ -231,5 +242,48 @@ impl Backend for PostgresBackend {
             Box::pin(async move { members::page(t, after.as_deref(), limit).await })
         })
         .await
+    }
+
+    async fn query(&self, queries: Vec<Stmt>) -> Result<Vec<Rows>> {
+        let queries = std::sync::Arc::new(queries);
+        tx::run(&self.pool, self.retry, tx::Mode::Snapshot, move |t| {
+            let queries = queries.clone();
+            Box::pin(async move {
+                let mut out = Vec::with_capacity(queries.len());
+                for q in queries.iter() {
+                    out.push(analytics::query(t, q).await?);
+                }
+                Ok(out)
+            })
+        })
+        .await
+    }
+
+    async fn execute(&self, stmts: Vec<Stmt>) -> Result<Vec<u64>> {
+        let stmts = std::sync::Arc::new(stmts);
+        tx::run(&self.pool, self.retry, tx::Mode::Write, move |t| {
+            let stmts = stmts.clone();
+            Box::pin(async move { analytics::exec(t, &stmts, None).await })
+        })
+        .await
+    }
+
+    async fn expire_due(&self, now: DateTime<Utc>) -> Result<SweepOutcome> {
+        let mut total = SweepOutcome::default();
+        loop {
+            let (more, part) = tx::run(&self.pool, self.retry, tx::Mode::Write, move |t| {
+                Box::pin(async move {
+                    let mut part = SweepOutcome::default();
+                    let more = analytics::sweep_batch(t, now, &mut part).await?;
+                    Ok((more, part))
+                })
+            })
+            .await?;
+            total.accounts += part.accounts;
+            total.points += part.points;
+            if !more {
+                return Ok(total);
+            }
+        }
     }
 }

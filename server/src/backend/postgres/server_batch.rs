@@ -345,6 +345,7 @@ async fn write(t: &Tx<'_>, p: &ChunkPlan, now: &String) -> Result<()> {
         &rows,
     )
     .await?;
+    super::analytics::exec(t, &p.analytics, None).await?;
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! Applying one fact to the SQLite tables: reads the rows the shared planner
 //! ([`crate::backend::apply`]) needs, plans, writes the plan under the next gseq.
 
+use crate::backend::analytics::record;
 use crate::backend::apply::{self, parse_book, ApplyError, Applying, Loaded, Plan};
 use crate::backend::hash::ts;
 use crate::backend::BackendError;
@@ -161,5 +162,22 @@ fn write(
         now,
         fact_json
     ])?;
+    let store_id: String = c
+        .prepare_cached("SELECT store_id FROM tills WHERE id = ?1")?
+        .query_row([till_id], |r| r.get(0))?;
+    let mut stmts = Vec::new();
+    record::event_stmts(
+        &record::EventInfo {
+            op_id: &op,
+            till_id,
+            store_id: &store_id,
+            gseq,
+            event_time: e.recorded_at.min(received_at),
+            fact: &e.fact,
+        },
+        &mut stmts,
+    );
+    stmts.extend(plan.summaries.iter().map(record::summary_stmt));
+    super::analytics::exec(c, &stmts, Some(gseq))?;
     Ok(())
 }

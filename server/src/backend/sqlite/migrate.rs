@@ -17,6 +17,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0002_server_batches",
         sql: include_str!("../../../../migrations/server/sqlite/0002_server_batches.sql"),
     },
+    Migration {
+        version: 3,
+        name: "0003_analytics",
+        sql: include_str!("../../../../migrations/server/sqlite/0003_analytics.sql"),
+    },
 ];
 
 /// Checks that every applied migration is known and unchanged, then applies the missing

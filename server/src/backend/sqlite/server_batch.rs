@@ -236,5 +236,6 @@ fn write(c: &Connection, p: &ChunkPlan, now: &str) -> rusqlite::Result<()> {
             e.fact
         ])?;
     }
+    super::analytics::exec(c, &p.analytics, None)?;
     Ok(())
 }

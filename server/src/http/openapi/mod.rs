@@ -6,7 +6,7 @@
 mod fact;
 mod responses;
 
-use super::handlers;
+use super::{handlers, owner};
 use serde_json::Value;
 use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -14,7 +14,7 @@ use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Loyalty server", description = "Till <-> server sync protocol (docs/design/sync.md)"),
+    info(title = "Loyalty server", description = "Till <-> server sync protocol (docs/design/sync.md) and the owner's back-office (docs/design/owner.md)"),
     paths(
         handlers::health,
         handlers::get_me,
@@ -23,6 +23,15 @@ use utoipa::{Modify, OpenApi};
         handlers::get_snapshot,
         handlers::post_reservation,
         handlers::void_reservation,
+        owner::post_nps,
+        owner::post_anonymous_sales,
+        owner::get_dashboard,
+        owner::get_triggers,
+        owner::get_program,
+        owner::post_program,
+        owner::get_tills,
+        owner::post_till,
+        owner::revoke_till,
     ),
     modifiers(&BearerAuth)
 )]
@@ -40,6 +49,17 @@ impl Modify for BearerAuth {
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some(
                         "The till's device token (`loyalty-server till add` prints it once).",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "owner",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "The owner token (`loyalty-server owner token` prints it once).",
                     ))
                     .build(),
             ),

@@ -1,0 +1,83 @@
+//! Deriving the analytics rows of a database that applied facts before migration 0003:
+//! every `events` row in gseq order through [`super::record::event_stmts`] (the same rows
+//! ingest writes), then every account's book summary. Runs once, in one transaction, on
+//! the first start after the migration (`analytics_state.backfilled` 0 → 1).
+
+use super::record::{event_stmts, summarize, summary_stmt, EventInfo};
+use super::{Stmt, Val};
+use crate::backend::apply::parse_book;
+use crate::backend::hash::parse_ts;
+use crate::backend::{BackendError, Result};
+use chrono::{DateTime, Utc};
+use loyalty_domain::Fact;
+
+/// Rows read per page.
+pub const PAGE: i64 = 2000;
+
+/// `value` of the marker: 0 = the backfill is still to run.
+pub fn pending_query() -> Stmt {
+    Stmt::new(
+        "SELECT value FROM analytics_state WHERE name = 'backfilled'",
+        vec![],
+    )
+}
+
+pub fn mark_done() -> Stmt {
+    Stmt::new(
+        "UPDATE analytics_state SET value = 1 WHERE name = 'backfilled'",
+        vec![],
+    )
+}
+
+/// Events after a gseq: `gseq, op_id, till_id, store_id, recorded_at, received_at, fact`.
+pub fn events_query(after_gseq: i64) -> Stmt {
+    Stmt::new(
+        "SELECT e.gseq, e.op_id, e.till_id, t.store_id, e.recorded_at, e.received_at, e.fact
+         FROM events e JOIN tills t ON t.id = e.till_id
+         WHERE e.gseq > $1 ORDER BY e.gseq LIMIT $2",
+        vec![Val::Int(after_gseq), Val::Int(PAGE)],
+    )
+}
+
+/// Accounts after a uid: `uid, book`.
+pub fn accounts_query(after_uid: &str) -> Stmt {
+    Stmt::new(
+        "SELECT uid, book FROM accounts WHERE uid > $1 ORDER BY uid LIMIT $2",
+        vec![Val::text(after_uid), Val::Int(PAGE)],
+    )
+}
+
+fn text(row: &[Val], i: usize) -> Result<&str> {
+    row.get(i)
+        .and_then(Val::as_text)
+        .ok_or_else(|| BackendError::Corrupt(format!("backfill: column {i} is not text")))
+}
+
+/// The rows of one `events_query` row; returns its gseq.
+pub fn event_row(row: &[Val], out: &mut Vec<Stmt>) -> Result<i64> {
+    let gseq = row.first().map(Val::int).unwrap_or(0);
+    let fact: Fact = serde_json::from_str(text(row, 6)?)
+        .map_err(|e| BackendError::Corrupt(format!("event gseq {gseq}: {e}")))?;
+    let recorded: DateTime<Utc> = parse_ts(text(row, 4)?)?;
+    let received: DateTime<Utc> = parse_ts(text(row, 5)?)?;
+    event_stmts(
+        &EventInfo {
+            op_id: text(row, 1)?,
+            till_id: text(row, 2)?,
+            store_id: text(row, 3)?,
+            gseq,
+            event_time: recorded.min(received),
+            fact: &fact,
+        },
+        out,
+    );
+    Ok(gseq)
+}
+
+/// The summary statement of one `accounts_query` row; returns its uid.
+pub fn account_row(row: &[Val], now: DateTime<Utc>, out: &mut Vec<Stmt>) -> Result<String> {
+    let uid = text(row, 0)?.to_string();
+    let book = parse_book(&uid, text(row, 1)?)?;
+    out.push(summary_stmt(&summarize(&book, now)));
+    Ok(uid)
+}

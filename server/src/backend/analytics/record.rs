@@ -1,0 +1,300 @@
+//! What an applied fact adds to the analytics tables, and the per-account summary of a
+//! changed book (`customer_stats.outstanding / shortfall / next_expiry`). Called by both
+//! backends' appliers (a till's upload, a server batch) and by the backfill, so the rows
+//! are the same whichever way the fact arrived.
+
+use super::{day, Stmt, Val};
+use crate::backend::hash::ts;
+use chrono::{DateTime, Utc};
+use loyalty_domain::{AccountBook, EarnKind, Fact, Points};
+
+/// One applied fact and where it happened.
+pub struct EventInfo<'a> {
+    pub op_id: &'a str,
+    pub till_id: &'a str,
+    /// The till's store.
+    pub store_id: &'a str,
+    pub gseq: i64,
+    /// `min(recorded_at, received_at)`.
+    pub event_time: DateTime<Utc>,
+    pub fact: &'a Fact,
+}
+
+/// What `customer_stats` keeps of a book.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BookSummary {
+    pub account_uid: String,
+    /// Σ remaining of the lots not expired at `now` (available + pending).
+    pub outstanding: Points,
+    pub shortfall: Points,
+    /// The earliest `expires_at` of a lot with points left (the sweep's key).
+    pub next_expiry: Option<String>,
+}
+
+/// The summary of a book at `now`.
+pub fn summarize(book: &AccountBook, now: DateTime<Utc>) -> BookSummary {
+    let live = book.lots.iter().filter(|l| l.remaining > 0);
+    let outstanding = live
+        .clone()
+        .filter(|l| l.expires_at.is_none_or(|e| e > now))
+        .fold(0i64, |a, l| a.saturating_add(l.remaining));
+    let next_expiry = live.filter_map(|l| l.expires_at).min().map(ts);
+    BookSummary {
+        account_uid: book.account_uid.clone(),
+        outstanding,
+        shortfall: book.shortfall,
+        next_expiry,
+    }
+}
+
+/// `UPDATE customer_stats` with a book summary.
+pub fn summary_stmt(s: &BookSummary) -> Stmt {
+    Stmt::new(
+        "UPDATE customer_stats SET outstanding = $2, shortfall = $3, next_expiry = $4
+         WHERE account_uid = $1",
+        vec![
+            Val::text(&s.account_uid),
+            Val::Int(s.outstanding),
+            Val::Int(s.shortfall),
+            Val::opt_text(s.next_expiry.clone()),
+        ],
+    )
+}
+
+/// Adds `cols` to the `(day, store)` row of `daily_stats` (creating it).
+pub fn daily(day: &str, store_id: &str, cols: &[(&'static str, i64)]) -> Stmt {
+    let names: Vec<&str> = cols.iter().map(|c| c.0).collect();
+    let marks: Vec<String> = (0..cols.len()).map(|i| format!("${}", i + 3)).collect();
+    let sets: Vec<String> = names
+        .iter()
+        .map(|n| format!("{n} = daily_stats.{n} + excluded.{n}"))
+        .collect();
+    let sql = format!(
+        "INSERT INTO daily_stats (day, store_id, {}) VALUES ($1, $2, {})
+         ON CONFLICT (day, store_id) DO UPDATE SET {}",
+        names.join(", "),
+        marks.join(", "),
+        sets.join(", ")
+    );
+    let mut params = vec![Val::text(day), Val::text(store_id)];
+    params.extend(cols.iter().map(|c| Val::Int(c.1)));
+    Stmt::new(sql, params)
+}
+
+/// Points a sale credits: its earn items (not a `ReferralReferrer` item) and the
+/// referrer's points.
+pub fn sale_points_earned(fact: &Fact) -> Points {
+    let Fact::Sale { earn, referrer, .. } = fact else {
+        return 0;
+    };
+    let own: Points = earn
+        .iter()
+        .filter(|e| e.kind != EarnKind::ReferralReferrer)
+        .map(|e| e.points.max(0))
+        .sum();
+    own + referrer.as_ref().map(|r| r.1.max(0)).unwrap_or(0)
+}
+
+/// The rows an applied fact adds (summaries of the changed books come separately).
+pub fn event_stmts(e: &EventInfo<'_>, out: &mut Vec<Stmt>) {
+    let d = day(e.event_time);
+    let at = ts(e.event_time);
+    match e.fact {
+        Fact::Enrol {
+            customer_uid,
+            account_uid,
+            profile,
+            welcome_points,
+            ..
+        } => {
+            out.push(Stmt::new(
+                "INSERT INTO customer_stats (account_uid, member_no, customer_uid, store_id,
+                    enrolled_at, birthday_md, consent, first_purchase, last_purchase, purchases,
+                    net_spend, outstanding, shortfall, next_expiry)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL, 0, 0, 0, 0, NULL)",
+                vec![
+                    Val::text(account_uid),
+                    Val::Int(e.gseq),
+                    Val::text(customer_uid),
+                    Val::text(e.store_id),
+                    Val::text(&at),
+                    Val::opt_text(profile.birthday.map(|b| b.format("%m-%d").to_string())),
+                    Val::Bool(profile.marketing_consent),
+                ],
+            ));
+            out.push(daily(
+                &d,
+                e.store_id,
+                &[
+                    ("new_members", 1),
+                    ("points_earned", (*welcome_points).max(0)),
+                ],
+            ));
+        }
+        Fact::Sale {
+            account_uid,
+            lines,
+            discount_total,
+            after_discounts,
+            points_spent,
+            ..
+        } => {
+            let earned = sale_points_earned(e.fact);
+            let mut cats: Vec<&str> = lines
+                .iter()
+                .filter_map(|l| l.category.as_deref())
+                .filter(|c| !c.is_empty())
+                .collect();
+            cats.sort_unstable();
+            cats.dedup();
+            out.push(Stmt::new(
+                "INSERT INTO sale_facts (op_id, member_no, account_uid, store_id, till_id, day,
+                    at, amount, discount, points_spent, points_earned, categories)
+                 VALUES ($1, (SELECT member_no FROM customer_stats WHERE account_uid = $2), $2,
+                    $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                vec![
+                    Val::text(e.op_id),
+                    Val::text(account_uid),
+                    Val::text(e.store_id),
+                    Val::text(e.till_id),
+                    Val::text(&d),
+                    Val::text(&at),
+                    Val::Int(*after_discounts),
+                    Val::Int(*discount_total),
+                    Val::Int(*points_spent),
+                    Val::Int(earned),
+                    Val::text(cats.join(",")),
+                ],
+            ));
+            out.push(Stmt::new(
+                "UPDATE customer_stats SET purchases = purchases + 1,
+                    net_spend = net_spend + $2,
+                    first_purchase = CASE WHEN first_purchase IS NULL OR first_purchase > $3
+                        THEN $3 ELSE first_purchase END,
+                    last_purchase = CASE WHEN last_purchase IS NULL OR last_purchase < $3
+                        THEN $3 ELSE last_purchase END
+                 WHERE account_uid = $1",
+                vec![
+                    Val::text(account_uid),
+                    Val::Int(*after_discounts),
+                    Val::text(&at),
+                ],
+            ));
+            out.push(daily(
+                &d,
+                e.store_id,
+                &[
+                    ("member_sales", 1),
+                    ("member_amount", *after_discounts),
+                    ("discount", *discount_total),
+                    ("points_earned", earned),
+                    ("points_spent", *points_spent),
+                ],
+            ));
+        }
+        Fact::Return {
+            sale_op_id,
+            account_uid,
+            amount,
+            earned_taken,
+            spent_restored,
+            spend_returned,
+            fully_returned,
+            ..
+        } => {
+            let spend = if *spend_returned > 0 {
+                *spend_returned
+            } else {
+                *amount
+            };
+            out.push(Stmt::new(
+                "INSERT INTO return_facts (op_id, sale_op_id, account_uid, store_id, till_id,
+                    day, at, amount, spend_returned, earned_taken, spent_restored)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                vec![
+                    Val::text(e.op_id),
+                    Val::text(sale_op_id),
+                    Val::text(account_uid),
+                    Val::text(e.store_id),
+                    Val::text(e.till_id),
+                    Val::text(&d),
+                    Val::text(&at),
+                    Val::Int(*amount),
+                    Val::Int(spend),
+                    Val::Int(*earned_taken),
+                    Val::Int(*spent_restored),
+                ],
+            ));
+            out.push(Stmt::new(
+                "UPDATE customer_stats SET net_spend = net_spend - $2,
+                    purchases = purchases - $3 WHERE account_uid = $1",
+                vec![
+                    Val::text(account_uid),
+                    Val::Int(spend),
+                    Val::Int(i64::from(*fully_returned)),
+                ],
+            ));
+            out.push(daily(
+                &d,
+                e.store_id,
+                &[
+                    ("returns", 1),
+                    ("return_amount", *amount),
+                    ("points_taken_back", *earned_taken),
+                    ("points_restored", *spent_restored),
+                ],
+            ));
+        }
+        Fact::Adjust { points, .. } => {
+            out.push(daily(&d, e.store_id, &[("points_adjusted", *points)]));
+        }
+        Fact::CardBlock { .. } | Fact::FamilyCard { .. } => {}
+    }
+}
+
+/// The rows of one sale without a card, idempotent on its op id: the counters move only
+/// if the `anonymous_sales` row is new.
+pub fn anonymous_sale_stmts(
+    till_id: &str,
+    store_id: &str,
+    s: &loyalty_wire::AnonymousSale,
+    event_time: DateTime<Utc>,
+    out: &mut Vec<Stmt>,
+) {
+    let (op, d, at) = (s.op_id.to_string(), day(event_time), ts(event_time));
+    out.push(Stmt::new(
+        "INSERT INTO anonymous_sales (op_id, till_id, receipt_no, amount, recorded_at)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (op_id) DO NOTHING",
+        vec![
+            Val::text(&op),
+            Val::text(till_id),
+            Val::text(&s.receipt_no),
+            Val::Int(s.amount),
+            Val::text(&at),
+        ],
+    ));
+    out.push(
+        Stmt::new(
+            "INSERT INTO sale_facts (op_id, member_no, account_uid, store_id, till_id, day, at,
+                amount, discount, points_spent, points_earned, categories)
+             VALUES ($1, NULL, NULL, $2, $3, $4, $5, $6, 0, 0, 0, '')",
+            vec![
+                Val::text(&op),
+                Val::text(store_id),
+                Val::text(till_id),
+                Val::text(&d),
+                Val::text(&at),
+                Val::Int(s.amount),
+            ],
+        )
+        .if_changed(),
+    );
+    out.push(
+        daily(
+            &d,
+            store_id,
+            &[("anon_sales", 1), ("anon_amount", s.amount)],
+        )
+        .if_changed(),
+    );
+}
