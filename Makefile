@@ -8,7 +8,7 @@ export CARGO_INCREMENTAL ?= 0
 MEMBERS ?= 1000000
 
 .PHONY: run run-cli test deps fmt lint unit test-pg fuzz-api bench bench-store bench-sync ui ui-test app test-app \
-	screenshots bindings bench-app
+	screenshots bindings bench-app bench-dashboard
 
 deps:
 	@./scripts/install-deps.sh
@@ -73,7 +73,7 @@ fuzz-api:
 	./scripts/with-postgres.sh ./scripts/fuzz-api.sh --postgres
 
 ## make bench: the benchmarks (1M members; reuses bench-data/ between runs).
-bench: deps bench-store bench-sync bench-app
+bench: deps bench-store bench-sync bench-app bench-dashboard
 
 bench-store:
 	$(CARGO) run --release --locked -p loyalty-bench -- store --members $(MEMBERS)
@@ -89,3 +89,8 @@ bench-app: ui
 	$(CARGO) build --release --locked -p loyalty-till-app -p loyalty-server
 	xvfb-run -a -s "-screen 0 1024x768x24" \
 	  $(CARGO) run --release --locked -p loyalty-bench -- app --members $(MEMBERS)
+
+## The owner's dashboard on the embedded server: $(MEMBERS) members, 10 sales each
+## (bench-data/dashboard-*/, generated once); last line JSON with dashboard_s (goal <= 2).
+bench-dashboard:
+	$(CARGO) run --release --locked -p loyalty-bench -- dashboard --members $(MEMBERS) --sales $$(( $(MEMBERS) * 10 ))

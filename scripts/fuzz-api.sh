@@ -10,6 +10,8 @@
 #  - with the till's token: no 5xx, only documented status codes, content types and
 #    headers, every answer matches its schema, schema-valid requests are accepted,
 #    schema-invalid ones refused, undocumented methods are 405;
+#  - with the owner's token (`loyalty-server owner token`): the owner's endpoints (dashboard,
+#    trigger lists, program versions, tills), no 5xx, conformance, invalid data refused;
 #  - with no token, a wrong one and the revoked till's: the same conformance checks, and
 #    `token_required` (scripts/fuzz_api_hooks.py): 401, or 429 once the address sent too
 #    many wrong tokens within a minute (intended and documented; Schemathesis's own
@@ -90,8 +92,9 @@ till_id="$(field till_id <"$tmp/till.txt")"
 "$bin" till add --store S2 >"$tmp/revoked.txt"
 revoked_token="$(field token <"$tmp/revoked.txt")"
 "$bin" till revoke "$(field till_id <"$tmp/revoked.txt")" >/dev/null
-if [ -z "$token" ] || [ -z "$revoked_token" ]; then
-  echo "fuzz-api: no token in the output of 'loyalty-server till add'" >&2
+owner_token="$("$bin" owner token | awk '$1 == "owner" && $2 == "token:" { print $3 }')"
+if [ -z "$token" ] || [ -z "$revoked_token" ] || [ -z "$owner_token" ]; then
+  echo "fuzz-api: no token in the output of 'loyalty-server till add' or 'owner token'" >&2
   exit 1
 fi
 
@@ -123,6 +126,9 @@ fuzz() {
 fuzz valid-token -H "Authorization: Bearer $token" -n "$EXAMPLES" \
   --phases examples,coverage,fuzzing,stateful \
   --checks "$conformance,negative_data_rejection,positive_data_acceptance,unsupported_method"
+# The owner's endpoints with the owner token (the tills' answer it with 401, as documented).
+fuzz owner-token -H "Authorization: Bearer $owner_token" -n "$EXAMPLES" \
+  --phases examples,coverage,fuzzing --checks "$conformance,negative_data_rejection"
 # Schemathesis's own `ignored_auth` wants 401/403 only; ours also takes the documented 429.
 negative=(-n "$NEG_EXAMPLES" --phases coverage,fuzzing --checks "$conformance,token_required")
 fuzz no-token "${negative[@]}"

@@ -78,7 +78,13 @@ pub async fn owner_token_hash(b: &dyn Backend) -> Result<Option<String>, Backend
 fn parse_day(name: &str, s: Option<&str>) -> Result<Option<NaiveDate>, AnalyticsError> {
     s.map(|s| {
         NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-            .map_err(|_| AnalyticsError::BadQuery(format!("{name} must be YYYY-MM-DD (got {s:?})")))
+            .ok()
+            .filter(|d| (1900..=9999).contains(&chrono::Datelike::year(d)))
+            .ok_or_else(|| {
+                AnalyticsError::BadQuery(format!(
+                    "{name} must be YYYY-MM-DD, years 1900..=9999 (got {s:?})"
+                ))
+            })
     })
     .transpose()
 }

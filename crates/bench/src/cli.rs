@@ -67,6 +67,8 @@ pub enum Command {
     Sync(crate::sync::args::SyncArgs),
     /// The till app in its real window.
     App(crate::app::args::AppArgs),
+    /// The owner's dashboard on the server.
+    Dashboard(crate::dashboard::args::DashboardArgs),
     Help,
 }
 
@@ -97,6 +99,7 @@ pub fn parse(argv: impl IntoIterator<Item = String>) -> Result<Command, String> 
         "store-measure" => true,
         "sync" => return crate::sync::args::parse(it).map(Command::Sync),
         "app" => return crate::app::args::parse(it).map(Command::App),
+        "dashboard" => return crate::dashboard::args::parse(it).map(Command::Dashboard),
         "-h" | "--help" | "help" => return Ok(Command::Help),
         other => return Err(format!("unknown command {other:?}")),
     };

@@ -1,10 +1,12 @@
 //! `loyalty-bench store --members N`: builds (or reuses) a realistic till database, then
 //! measures the store API against raw SQLite side by side. `loyalty-bench sync`: the
 //! server and the till sync end to end (`sync`). `loyalty-bench app`: the till app in its
-//! real window (`app`). See `cli::USAGE`.
+//! real window (`app`). `loyalty-bench dashboard`: the owner's dashboard on the server
+//! (`dashboard`). See `cli::USAGE`.
 
 mod app;
 mod cli;
+mod dashboard;
 mod generate;
 mod measure;
 mod pipeline;
@@ -20,16 +22,27 @@ use cli::Command;
 fn main() {
     let result = match cli::parse(std::env::args().skip(1)) {
         Err(e) => Err(format!(
-            "{e}\n\n{}{}{}",
+            "{e}\n\n{}{}{}{}",
             cli::USAGE,
             sync::args::USAGE,
-            app::args::USAGE
+            app::args::USAGE,
+            dashboard::args::USAGE
         )),
         Ok(Command::Help) => {
-            println!("{}{}{}", cli::USAGE, sync::args::USAGE, app::args::USAGE);
+            println!(
+                "{}{}{}{}",
+                cli::USAGE,
+                sync::args::USAGE,
+                app::args::USAGE,
+                dashboard::args::USAGE
+            );
             Ok(())
         }
         Ok(Command::Sync(args)) => sync::run(&args).map(|r| {
+            println!("{}", r.table());
+            println!("{}", r.json());
+        }),
+        Ok(Command::Dashboard(args)) => dashboard::run(&args).map(|r| {
             println!("{}", r.table());
             println!("{}", r.json());
         }),

@@ -257,7 +257,7 @@ fn roi(d: &Dashboard) -> Roi {
             .div_euclid(i128::from(d.anonymous_sales));
         (i128::from(d.member_revenue) - other) as i64
     });
-    let roi_bp = incremental.and_then(|inc| ratio(inc - cost, 10_000, cost));
+    let roi_bp = incremental.and_then(|inc| ratio(inc.saturating_sub(cost), 10_000, cost));
     Roi {
         incremental_revenue: incremental,
         cost,

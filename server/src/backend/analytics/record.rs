@@ -8,6 +8,15 @@ use crate::backend::hash::ts;
 use chrono::{DateTime, Utc};
 use loyalty_domain::{AccountBook, EarnKind, Fact, Points};
 
+/// Largest magnitude of one amount or points figure the analytics record: a fact with
+/// more (a till's bug, a fuzzer) is recorded clamped, so sums over millions of rows can
+/// never overflow a BIGINT and fail the upload that carries it.
+pub const MAX_FIGURE: i64 = 1 << 40;
+
+fn n(v: i64) -> Val {
+    Val::Int(v.clamp(-MAX_FIGURE, MAX_FIGURE))
+}
+
 /// One applied fact and where it happened.
 pub struct EventInfo<'a> {
     pub op_id: &'a str,
@@ -54,8 +63,8 @@ pub fn summary_stmt(s: &BookSummary) -> Stmt {
          WHERE account_uid = $1",
         vec![
             Val::text(&s.account_uid),
-            Val::Int(s.outstanding),
-            Val::Int(s.shortfall),
+            n(s.outstanding),
+            n(s.shortfall),
             Val::opt_text(s.next_expiry.clone()),
         ],
     )
@@ -77,7 +86,7 @@ pub fn daily(day: &str, store_id: &str, cols: &[(&'static str, i64)]) -> Stmt {
         sets.join(", ")
     );
     let mut params = vec![Val::text(day), Val::text(store_id)];
-    params.extend(cols.iter().map(|c| Val::Int(c.1)));
+    params.extend(cols.iter().map(|c| n(c.1)));
     Stmt::new(sql, params)
 }
 
@@ -159,10 +168,10 @@ pub fn event_stmts(e: &EventInfo<'_>, out: &mut Vec<Stmt>) {
                     Val::text(e.till_id),
                     Val::text(&d),
                     Val::text(&at),
-                    Val::Int(*after_discounts),
-                    Val::Int(*discount_total),
-                    Val::Int(*points_spent),
-                    Val::Int(earned),
+                    n(*after_discounts),
+                    n(*discount_total),
+                    n(*points_spent),
+                    n(earned),
                     Val::text(cats.join(",")),
                 ],
             ));
@@ -174,11 +183,7 @@ pub fn event_stmts(e: &EventInfo<'_>, out: &mut Vec<Stmt>) {
                     last_purchase = CASE WHEN last_purchase IS NULL OR last_purchase < $3
                         THEN $3 ELSE last_purchase END
                  WHERE account_uid = $1",
-                vec![
-                    Val::text(account_uid),
-                    Val::Int(*after_discounts),
-                    Val::text(&at),
-                ],
+                vec![Val::text(account_uid), n(*after_discounts), Val::text(&at)],
             ));
             out.push(daily(
                 &d,
@@ -219,10 +224,10 @@ pub fn event_stmts(e: &EventInfo<'_>, out: &mut Vec<Stmt>) {
                     Val::text(e.till_id),
                     Val::text(&d),
                     Val::text(&at),
-                    Val::Int(*amount),
-                    Val::Int(spend),
-                    Val::Int(*earned_taken),
-                    Val::Int(*spent_restored),
+                    n(*amount),
+                    n(spend),
+                    n(*earned_taken),
+                    n(*spent_restored),
                 ],
             ));
             out.push(Stmt::new(
@@ -230,8 +235,8 @@ pub fn event_stmts(e: &EventInfo<'_>, out: &mut Vec<Stmt>) {
                     purchases = purchases - $3 WHERE account_uid = $1",
                 vec![
                     Val::text(account_uid),
-                    Val::Int(spend),
-                    Val::Int(i64::from(*fully_returned)),
+                    n(spend),
+                    n(i64::from(*fully_returned)),
                 ],
             ));
             out.push(daily(
@@ -269,7 +274,7 @@ pub fn anonymous_sale_stmts(
             Val::text(&op),
             Val::text(till_id),
             Val::text(&s.receipt_no),
-            Val::Int(s.amount),
+            n(s.amount),
             Val::text(&at),
         ],
     ));
@@ -284,7 +289,7 @@ pub fn anonymous_sale_stmts(
                 Val::text(till_id),
                 Val::text(&d),
                 Val::text(&at),
-                Val::Int(s.amount),
+                n(s.amount),
             ],
         )
         .if_changed(),
