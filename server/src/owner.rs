@@ -273,16 +273,19 @@ pub async fn record_anonymous_sales(
     }
     let mut stmts = Vec::new();
     for s in &req.sales {
-        if s.amount < 0 || s.receipt_no.contains('\0') {
+        if s.amount < 0 {
             return Err(OwnerError::Invalid(format!(
-                "sale {}: amount must be >= 0 and the receipt number without NUL",
-                s.op_id
+                "sale {}: amount must be >= 0 (got {})",
+                s.op_id, s.amount
             )));
         }
+        // Kept for reference only; PostgreSQL text cannot hold a NUL.
+        let mut s = s.clone();
+        s.receipt_no = s.receipt_no.replace('\0', "\u{FFFD}");
         record::anonymous_sale_stmts(
             &till.id,
             &till.store_id,
-            s,
+            &s,
             s.recorded_at.min(now),
             &mut stmts,
         );

@@ -166,7 +166,7 @@ pub struct NpsRequest {
     #[schema(value_type = Option<String>, format = Uuid)]
     #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     pub op_id: Option<Uuid>,
-    #[schema(minimum = 0, maximum = 10)]
+    #[schema(value_type = i64, minimum = 0, maximum = 10)]
     pub score: i64,
     /// When the customer answered (default: now; never later than the server's clock).
     #[schema(value_type = Option<String>, format = DateTime)]
@@ -194,6 +194,7 @@ pub struct AnonymousSale {
     pub op_id: Uuid,
     pub receipt_no: String,
     /// The check after discounts, minor units (≥ 0).
+    #[schema(value_type = i64, minimum = 0)]
     pub amount: Money,
     #[schema(value_type = String, format = DateTime)]
     pub recorded_at: DateTime<Utc>,

@@ -103,6 +103,29 @@ mod tests {
         }
     }
 
+    /// The owner's endpoints are documented behind the owner token; bounds fuzzers rely on.
+    #[test]
+    fn owner_endpoints_and_bounds_are_documented() {
+        let doc = document();
+        for (path, method) in [
+            ("/api/v1/dashboard", "get"),
+            ("/api/v1/triggers", "get"),
+            ("/api/v1/program", "post"),
+            ("/api/v1/tills", "post"),
+            ("/api/v1/tills/{id}/revoke", "post"),
+        ] {
+            let op = &doc["paths"][path][method];
+            assert_eq!(op["security"][0]["owner"], serde_json::json!([]), "{path}");
+        }
+        let sale = &doc["components"]["schemas"]["AnonymousSale"]["properties"]["amount"];
+        assert_eq!(sale["minimum"], 0, "{sale}");
+        let nps = &doc["components"]["schemas"]["NpsRequest"]["properties"]["score"];
+        assert_eq!(
+            (nps["minimum"].as_i64(), nps["maximum"].as_i64()),
+            (Some(0), Some(10))
+        );
+    }
+
     fn collect_refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
         match v {
             Value::Object(m) => {
