@@ -168,7 +168,11 @@ fn run(book: AccountBook, steps: &[(Step, i64)]) -> Result<Run, TestCaseError> {
         // that could pay it: every lot with points left is expired by the latest event.
         if r.book.shortfall > 0 {
             for l in &r.book.lots {
-                prop_assert!(l.remaining == 0 || l.expired(latest), "{:?} beside a shortfall", l);
+                prop_assert!(
+                    l.remaining == 0 || l.expired(latest),
+                    "{:?} beside a shortfall",
+                    l
+                );
             }
         }
         for l in &r.book.lots {

@@ -319,8 +319,12 @@ fn skewed_event_times_use_the_event_time_not_the_order() {
     assert_eq!(a.shortfall_added, 0);
     assert_eq!(b.balance(day(5)), bal(30, 0, 0));
     let mut other_order = AccountBook::new("acc");
-    other_order.apply(&sale(20, &[], 0, None), cx("s", 4)).unwrap();
-    other_order.apply(&enrol(50, None, false), cx("e", 5)).unwrap();
+    other_order
+        .apply(&sale(20, &[], 0, None), cx("s", 4))
+        .unwrap();
+    other_order
+        .apply(&enrol(50, None, false), cx("e", 5))
+        .unwrap();
     assert_eq!(other_order.balance(day(5)), b.balance(day(5)));
     // FIFO follows earned_at, not the order the lots were applied in.
     let mut b = AccountBook::new("acc");
