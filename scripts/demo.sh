@@ -34,6 +34,12 @@ if [ ! -f "$DATA/till.token" ]; then
   rm -f "$DATA/till-add.txt"
 fi
 
+# The owner's back-office token (dashboard, trigger lists): made once; a new one would
+# replace it on the server.
+if [ ! -s "$DATA/owner.token" ]; then
+  (umask 077; "$BIN/loyalty-server" owner token | sed -n 's/^owner token: *//p' > "$DATA/owner.token")
+fi
+
 "$BIN/loyalty-server" serve &
 SERVER_PID=$!
 trap 'kill $SERVER_PID 2>/dev/null; wait $SERVER_PID 2>/dev/null' EXIT
@@ -50,7 +56,8 @@ cat <<MSG
   first run   the setup form is pre-filled: press Enter, wait for the members to load
   PINs        owner $OWNER_PIN, cashier $CASHIER_PIN
   try cards   2700000000014 (50 points), 2700000000021, or a phone: 8 916 000-00-05
-  keys        F2 scan, F4 return, F5 enrol, F6 history, F7 lost card, F10 log out
+  keys        F2 scan, F4 return, F5 enrol, F6 history, F7 lost card, F8 owner (dashboard,
+              trigger lists; owner PIN), F10 log out
 
 MSG
 
@@ -58,6 +65,8 @@ export LOYALTY_TILL_DATA_DIR=$DATA/till
 export LOYALTY_SERVER_URL=http://127.0.0.1:$PORT
 LOYALTY_DEVICE_TOKEN=$(cat "$DATA/till.token")
 export LOYALTY_DEVICE_TOKEN
+LOYALTY_OWNER_TOKEN=$(cat "$DATA/owner.token")
+export LOYALTY_OWNER_TOKEN
 export LOYALTY_OWNER_PIN=$OWNER_PIN LOYALTY_CASHIER_PIN=$CASHIER_PIN
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
   echo "==> no display on this machine: running the till app under Xvfb (a virtual screen);"

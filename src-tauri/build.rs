@@ -21,6 +21,10 @@ const COMMANDS: &[&str] = &[
     "reissue_card",
     "history",
     "adjust",
+    "set_owner_token",
+    "dashboard",
+    "triggers",
+    "export_triggers",
 ];
 
 fn main() {

@@ -108,3 +108,23 @@ pub async fn history(app: State<'_, TillApp>, id: i64) -> R<History> {
 pub async fn adjust(app: State<'_, TillApp>, req: AdjustInput) -> R<Adjusted> {
     app.adjust(req)
 }
+
+#[tauri::command]
+pub async fn set_owner_token(app: State<'_, TillApp>, token: String) -> R<AppInfo> {
+    app.set_owner_token(&token)
+}
+
+#[tauri::command]
+pub async fn dashboard(app: State<'_, TillApp>, req: DashboardRequest) -> R<DashboardView> {
+    app.dashboard(req).await
+}
+
+#[tauri::command]
+pub async fn triggers(app: State<'_, TillApp>, req: TriggerRequest) -> R<TriggerList> {
+    app.triggers(req).await
+}
+
+#[tauri::command]
+pub async fn export_triggers(app: State<'_, TillApp>, req: TriggerRequest) -> R<TriggerExport> {
+    app.export_triggers(req).await
+}

@@ -3,7 +3,7 @@
 //!
 //! Data folder: `LOYALTY_TILL_DATA_DIR`, else the OS app-data folder. The setup form is
 //! pre-filled from `LOYALTY_SERVER_URL`, `LOYALTY_DEVICE_TOKEN`, `LOYALTY_OWNER_PIN`,
-//! `LOYALTY_CASHIER_PIN` (demo mode, provisioning).
+//! `LOYALTY_CASHIER_PIN`, `LOYALTY_OWNER_TOKEN` (demo mode, provisioning).
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
@@ -106,6 +106,10 @@ fn main() {
             commands::reissue_card,
             commands::history,
             commands::adjust,
+            commands::set_owner_token,
+            commands::dashboard,
+            commands::triggers,
+            commands::export_triggers,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"));
     if let Err(e) = result {

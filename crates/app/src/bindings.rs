@@ -40,6 +40,11 @@ pub fn export(dir: &Path) -> Result<(), ExportError> {
     AdjustInput::export_all(&cfg)?;
     loyalty_store::Adjusted::export_all(&cfg)?;
     Locale::export_all(&cfg)?;
+    DashboardRequest::export_all(&cfg)?;
+    DashboardView::export_all(&cfg)?;
+    TriggerRequest::export_all(&cfg)?;
+    TriggerExport::export_all(&cfg)?;
+    loyalty_wire::TriggerList::export_all(&cfg)?;
     Ok(())
 }
 

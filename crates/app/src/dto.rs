@@ -27,6 +27,8 @@ pub struct SetupDefaults {
     pub device_token: String,
     pub owner_pin: String,
     pub cashier_pin: String,
+    /// The owner's back-office token ("" = none).
+    pub owner_token: String,
 }
 
 /// What the app knows about itself (first call of the UI).
@@ -47,6 +49,9 @@ pub struct AppInfo {
     pub offline_spend_limit: Points,
     pub data_dir: String,
     pub setup_defaults: Option<SetupDefaults>,
+    /// The owner's back-office token is stored on this till (the owner screens can reach
+    /// the server's dashboard, trigger lists...).
+    pub owner_token_set: bool,
 }
 
 /// First-run setup.
@@ -57,6 +62,10 @@ pub struct SetupRequest {
     /// 4–8 digits each, different from each other.
     pub owner_pin: String,
     pub cashier_pin: String,
+    /// Optional: the owner's back-office token (`loyalty-server owner token`); owner-only
+    /// use, stored like the device token. Null or "" = none (the owner can add it later).
+    #[serde(default)]
+    pub owner_token: Option<String>,
 }
 
 /// The status bar (also pushed as the `sync-status` event).
@@ -213,4 +222,41 @@ pub struct AdjustInput {
     /// Non-zero; negative takes points away (never more than available).
     pub points: Points,
     pub reason: String,
+}
+
+/// The owner's dashboard filter (issue 6): a store id or name (none = the whole chain) and
+/// a period of whole UTC days `YYYY-MM-DD` (none = the server's default, the last 30 days).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct DashboardRequest {
+    pub store: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+/// The dashboard as the owner sees it: fresh from the server, or the last answer this till
+/// kept when the server cannot be reached (`offline`, with the reason in `error`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct DashboardView {
+    pub dashboard: loyalty_wire::Dashboard,
+    /// When this till received it (its `as_of` is the server's time).
+    pub fetched_at: DateTime<Utc>,
+    pub offline: bool,
+    pub error: Option<AppError>,
+}
+
+/// Which trigger list and its window in days (the server's default 7 when none).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct TriggerRequest {
+    pub kind: loyalty_wire::TriggerKind,
+    pub days: Option<i64>,
+}
+
+/// A trigger list written as CSV on this computer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct TriggerExport {
+    /// Full path of the file.
+    pub path: String,
+    /// Customers in it (lines after the header).
+    pub rows: u64,
+    pub bytes: u64,
 }

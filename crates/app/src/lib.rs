@@ -16,6 +16,7 @@ pub mod bindings;
 pub mod dto;
 pub mod error;
 pub mod offers;
+mod owner;
 mod pos;
 pub mod settings;
 mod status;
@@ -31,6 +32,7 @@ use tokio::sync::watch;
 
 pub use dto::*;
 pub use error::{AppError, AppResult};
+pub use loyalty_wire::{Dashboard, TriggerKind, TriggerList, TriggerRow};
 use settings::Settings;
 
 /// Environment variables that pre-fill the setup form (demo mode, provisioning scripts).
@@ -38,6 +40,7 @@ pub const ENV_SERVER_URL: &str = "LOYALTY_SERVER_URL";
 pub const ENV_DEVICE_TOKEN: &str = "LOYALTY_DEVICE_TOKEN";
 pub const ENV_OWNER_PIN: &str = "LOYALTY_OWNER_PIN";
 pub const ENV_CASHIER_PIN: &str = "LOYALTY_CASHIER_PIN";
+pub const ENV_OWNER_TOKEN: &str = "LOYALTY_OWNER_TOKEN";
 /// Phone numbering region of a new till (default RU).
 pub const ENV_REGION: &str = "LOYALTY_REGION";
 
@@ -50,6 +53,7 @@ pub fn defaults_from_env() -> Option<SetupDefaults> {
         device_token: get(ENV_DEVICE_TOKEN),
         owner_pin: get(ENV_OWNER_PIN),
         cashier_pin: get(ENV_CASHIER_PIN),
+        owner_token: get(ENV_OWNER_TOKEN),
     })
 }
 
@@ -160,6 +164,7 @@ impl TillApp {
             } else {
                 self.defaults.clone()
             },
+            owner_token_set: s.is_some_and(|s| s.owner_token.is_some()),
         })
     }
 
@@ -184,6 +189,7 @@ impl TillApp {
             store_name: me.store_name,
             locale: Default::default(),
             region: std::env::var(ENV_REGION).unwrap_or_else(|_| "RU".into()),
+            owner_token: owner::clean_token(req.owner_token.as_deref()),
         };
         self.open_store(settings.clone())?;
         let staffed = self

@@ -22,6 +22,10 @@ pub struct Settings {
     pub locale: Locale,
     /// Phone numbering region ("RU", "BG", ...).
     pub region: String,
+    /// The owner's back-office token (`loyalty-server owner token`), when the owner gave it
+    /// to this till; a secret like the device token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_token: Option<String>,
 }
 
 const FILE: &str = "settings.json";
@@ -66,7 +70,7 @@ pub fn qr_seed(dir: &Path) -> AppResult<[u8; 32]> {
     }
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> AppResult<()> {
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> AppResult<()> {
     let tmp: PathBuf = path.with_extension("tmp");
     let ctx = |e: std::io::Error| AppError::io(&format!("writing {}", path.display()), e);
     {
@@ -100,9 +104,23 @@ mod tests {
             store_name: "Main".into(),
             locale: Locale::Bg,
             region: "BG".into(),
+            owner_token: Some("lok_y".into()),
         };
         save(dir.path(), &s).unwrap();
         assert_eq!(load(dir.path()).unwrap(), Some(s));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(dir.path().join(FILE))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(
+                mode & 0o777,
+                0o600,
+                "the tokens are readable by the user only"
+            );
+        }
         fs::write(dir.path().join(FILE), b"{not json").unwrap();
         assert_eq!(load(dir.path()).unwrap_err().code, "SETTINGS_CORRUPT");
         let a = qr_seed(dir.path()).unwrap();

@@ -58,6 +58,7 @@ fn setup_req(url: &str, token: &str) -> SetupRequest {
         device_token: token.into(),
         owner_pin: "1357".into(),
         cashier_pin: "2468".into(),
+        owner_token: None,
     }
 }
 

@@ -21,4 +21,9 @@ point_value: number,
 /**
  * Most points a customer may spend while this till is offline.
  */
-offline_spend_limit: number, data_dir: string, setup_defaults: SetupDefaults | null, };
+offline_spend_limit: number, data_dir: string, setup_defaults: SetupDefaults | null, 
+/**
+ * The owner's back-office token is stored on this till (the owner screens can reach
+ * the server's dashboard, trigger lists...).
+ */
+owner_token_set: boolean, };

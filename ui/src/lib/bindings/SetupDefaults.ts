@@ -3,4 +3,8 @@
 /**
  * Values the setup form starts with (demo mode, or a pre-provisioned till).
  */
-export type SetupDefaults = { server_url: string, device_token: string, owner_pin: string, cashier_pin: string, };
+export type SetupDefaults = { server_url: string, device_token: string, owner_pin: string, cashier_pin: string, 
+/**
+ * The owner's back-office token ("" = none).
+ */
+owner_token: string, };

@@ -7,4 +7,9 @@ export type SetupRequest = { server_url: string, device_token: string,
 /**
  * 4–8 digits each, different from each other.
  */
-owner_pin: string, cashier_pin: string, };
+owner_pin: string, cashier_pin: string, 
+/**
+ * Optional: the owner's back-office token (`loyalty-server owner token`); owner-only
+ * use, stored like the device token. Null or "" = none (the owner can add it later).
+ */
+owner_token: string | null, };

@@ -1,0 +1,290 @@
+//! The owner's screens in the core against a real server on 127.0.0.1 (SQLite): the
+//! dashboard fetched with the owner token and kept for offline viewing, served from that
+//! copy when the server is down, refused to a cashier (`FORBIDDEN`) and without a token;
+//! trigger lists as JSON and exported as the server's CSV into the data folder.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use loyalty_app::*;
+use loyalty_server::backend::{self, Backend};
+use loyalty_server::config::Config;
+use loyalty_server::http::{self, RunningServer};
+use loyalty_server::{owner, token};
+use loyalty_store::Channel;
+use uuid::Uuid;
+
+struct Server {
+    url: String,
+    backend: Arc<dyn Backend>,
+    running: Option<RunningServer>,
+    _dir: tempfile::TempDir,
+}
+
+async fn server() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().to_path_buf(),
+        ..Config::default()
+    };
+    let backend = backend::open(&config.effective_database_url())
+        .await
+        .unwrap();
+    backend.migrate().await.unwrap();
+    let running = http::start(config, backend.clone()).await.unwrap();
+    Server {
+        url: format!("http://{}", running.addr),
+        backend,
+        running: Some(running),
+        _dir: dir,
+    }
+}
+
+impl Server {
+    async fn till_token(&self) -> String {
+        let t = token::generate().unwrap();
+        self.backend
+            .register_till("Main St", &token::hash_token(&t), Utc::now())
+            .await
+            .unwrap();
+        t
+    }
+
+    /// What `loyalty-server owner token` does.
+    async fn owner_token(&self) -> String {
+        let t = token::generate_owner().unwrap();
+        owner::set_owner_token(self.backend.as_ref(), &token::hash_token(&t), Utc::now())
+            .await
+            .unwrap();
+        t
+    }
+
+    async fn stop(&mut self) {
+        if let Some(r) = self.running.take() {
+            r.shutdown(Duration::from_millis(200)).await.unwrap();
+        }
+    }
+}
+
+const OWNER_PIN: &str = "1357";
+const CASHIER_PIN: &str = "2468";
+
+async fn till(s: &Server, dir: &std::path::Path, owner_token: Option<String>) -> TillApp {
+    let app = TillApp::open(dir, None).unwrap();
+    app.setup(SetupRequest {
+        server_url: s.url.clone(),
+        device_token: s.till_token().await,
+        owner_pin: OWNER_PIN.into(),
+        cashier_pin: CASHIER_PIN.into(),
+        owner_token,
+    })
+    .await
+    .unwrap();
+    app
+}
+
+fn op() -> String {
+    Uuid::now_v7().to_string()
+}
+
+/// Enrols a member with marketing consent and sells to them; the sync brings both to the
+/// server.
+async fn member_with_a_sale(app: &TillApp) {
+    app.login(CASHIER_PIN).unwrap();
+    let e = app
+        .enrol(EnrolInput {
+            op_id: op(),
+            name: "Anna Smirnova".into(),
+            phone: Some("+7 916 222-33-44".into()),
+            email: Some("anna@example.com".into()),
+            birthday: None,
+            marketing_consent: true,
+            preferred_channel: Channel::Email,
+            referrer: None,
+        })
+        .unwrap();
+    app.checkout(CheckoutInput {
+        op_id: op(),
+        card: e.card,
+        basket: loyalty_domain::Basket::single(150_000),
+        spend: 0,
+    })
+    .await
+    .unwrap();
+    app.start_sync().unwrap();
+    let start = std::time::Instant::now();
+    while app.status().pending > 0 {
+        assert!(start.elapsed() < Duration::from_secs(20), "sync timed out");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    app.logout();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_is_fetched_cached_and_served_offline() {
+    let mut s = server().await;
+    let owner_token = s.owner_token().await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = till(&s, dir.path(), Some(format!("  {owner_token} "))).await;
+    assert!(app.info().unwrap().owner_token_set);
+    member_with_a_sale(&app).await;
+
+    // A cashier is refused by the core, whatever the UI shows.
+    app.login(CASHIER_PIN).unwrap();
+    let req = DashboardRequest::default();
+    assert_eq!(
+        app.dashboard(req.clone()).await.unwrap_err().code,
+        "FORBIDDEN"
+    );
+    let trig = TriggerRequest {
+        kind: TriggerKind::Welcome,
+        days: Some(30),
+    };
+    assert_eq!(
+        app.triggers(trig.clone()).await.unwrap_err().code,
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        app.export_triggers(trig.clone()).await.unwrap_err().code,
+        "FORBIDDEN"
+    );
+    assert_eq!(app.set_owner_token("lok_x").unwrap_err().code, "FORBIDDEN");
+    app.logout();
+    assert_eq!(
+        app.dashboard(req.clone()).await.unwrap_err().code,
+        "NOT_LOGGED_IN"
+    );
+
+    // The owner: the server's figures, kept in the data folder.
+    app.login(OWNER_PIN).unwrap();
+    let v = app.dashboard(req.clone()).await.unwrap();
+    assert!(!v.offline && v.error.is_none());
+    assert_eq!(v.dashboard.new_members, 1);
+    assert_eq!(v.dashboard.member_sales, 1);
+    assert!(v.dashboard.member_revenue > 0);
+    assert!(v.dashboard.definitions.contains_key("card_share_bp"));
+    assert!(!v.dashboard.daily.is_empty());
+    let cache = dir.path().join("owner/dashboard.json");
+    assert!(
+        cache.is_file(),
+        "the last dashboard is kept for offline viewing"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&cache).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let settings = std::fs::metadata(dir.path().join("settings.json")).unwrap();
+        assert_eq!(settings.permissions().mode() & 0o777, 0o600);
+    }
+    let stored = std::fs::read_to_string(dir.path().join("settings.json")).unwrap();
+    assert!(
+        stored.contains(&format!("\"owner_token\": \"{owner_token}\"")),
+        "the token is stored trimmed"
+    );
+
+    // A filter the server refuses is an error, not the cached copy.
+    let bad = DashboardRequest {
+        from: Some("not-a-day".into()),
+        ..DashboardRequest::default()
+    };
+    let e = app.dashboard(bad).await.unwrap_err();
+    assert!(!e.code.is_empty() && e.code != "NET_UNREACHABLE", "{e}");
+
+    // The server goes down: the same figures, marked offline, with the reason.
+    s.stop().await;
+    let off = app.dashboard(req.clone()).await.unwrap();
+    assert!(off.offline);
+    assert_eq!(off.error.as_ref().unwrap().code, "NET_UNREACHABLE");
+    assert_eq!(off.dashboard, v.dashboard);
+    assert_eq!(off.fetched_at, v.fetched_at);
+
+    // A new process on the same data folder still has it.
+    app.logout();
+    drop(app);
+    let again = TillApp::open(dir.path(), None).unwrap();
+    again.login(OWNER_PIN).unwrap();
+    let off = again.dashboard(req).await.unwrap();
+    assert!(off.offline);
+    assert_eq!(off.dashboard, v.dashboard);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn owner_token_is_needed_and_can_be_set_later() {
+    let mut s = server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = till(&s, dir.path(), None).await;
+    assert!(!app.info().unwrap().owner_token_set);
+    app.login(OWNER_PIN).unwrap();
+    let req = DashboardRequest::default();
+    assert_eq!(
+        app.dashboard(req.clone()).await.unwrap_err().code,
+        "OWNER_TOKEN_MISSING"
+    );
+    // A till's device token is not an owner token.
+    app.set_owner_token(&s.till_token().await).unwrap();
+    assert_eq!(
+        app.dashboard(req.clone()).await.unwrap_err().code,
+        "UNAUTHORIZED"
+    );
+    let t = s.owner_token().await;
+    assert!(app.set_owner_token(&t).unwrap().owner_token_set);
+    assert!(!app.dashboard(req.clone()).await.unwrap().offline);
+    // Down with nothing cached on another till: the reason, no stale figures.
+    let dir2 = tempfile::tempdir().unwrap();
+    let other = till(&s, dir2.path(), Some(t)).await;
+    other.login(OWNER_PIN).unwrap();
+    s.stop().await;
+    assert_eq!(
+        other.dashboard(req).await.unwrap_err().code,
+        "NET_UNREACHABLE"
+    );
+    // "" removes it.
+    assert!(!app.set_owner_token(" ").unwrap().owner_token_set);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trigger_lists_and_csv_export() {
+    let s = server().await;
+    let t = s.owner_token().await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = till(&s, dir.path(), Some(t)).await;
+    member_with_a_sale(&app).await;
+    app.login(OWNER_PIN).unwrap();
+    let req = TriggerRequest {
+        kind: TriggerKind::Welcome,
+        days: Some(30),
+    };
+    let list = app.triggers(req.clone()).await.unwrap();
+    assert_eq!(list.kind, TriggerKind::Welcome);
+    assert_eq!(list.rows.len(), 1);
+    let row = &list.rows[0];
+    assert_eq!(row.name, "Anna Smirnova");
+    assert_eq!(row.preferred_channel, "email");
+    assert!(row.marketing_consent);
+
+    let x = app.export_triggers(req).await.unwrap();
+    assert_eq!(x.rows, 1);
+    let path = std::path::Path::new(&x.path);
+    assert!(path.starts_with(dir.path().join("exports")), "{}", x.path);
+    assert!(x.path.ends_with(".csv"));
+    let csv = std::fs::read_to_string(path).unwrap();
+    assert_eq!(csv.len() as u64, x.bytes);
+    let mut lines = csv.lines();
+    assert!(lines.next().unwrap().contains("name"), "a header first");
+    assert!(lines.next().unwrap().contains("Anna Smirnova"));
+
+    // Shortfalls: nobody owes points here; an empty list still has its header.
+    let none = app
+        .export_triggers(TriggerRequest {
+            kind: TriggerKind::Shortfalls,
+            days: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(none.rows, 0);
+    let header_only = std::fs::read_to_string(&none.path).unwrap();
+    assert_eq!(header_only.lines().count(), 1, "{header_only}");
+}
