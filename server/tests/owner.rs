@@ -315,6 +315,17 @@ async fn the_expiry_sweep_records_expired_points_once(db: Db) {
         (85, 0),
         "not swept yet"
     );
+    // Within the sweep's grace after the expiry (a late offline sale dated before it may
+    // still spend the points): out of the liability, the book keeps them.
+    let expired_at = t + chrono::Months::new(1);
+    let o = s
+        .backend
+        .expire_due(expired_at + Duration::days(1))
+        .await
+        .unwrap();
+    assert_eq!((o.accounts, o.points), (0, 0), "within the grace");
+    let d: Dashboard = serde_json::from_value(get_json(&s, &owner, &q).await).unwrap();
+    assert_eq!((d.points_liability, d.points_expired), (5, 0));
     let o = s.backend.expire_due(Utc::now()).await.unwrap();
     assert_eq!((o.accounts, o.points), (1, 80));
     let (_, after) = s.get(&till, &format!("/api/v1/changes?since={gseq}")).await;

@@ -36,7 +36,9 @@ pub struct BookSummary {
     /// Σ remaining of the lots not expired at `now` (available + pending).
     pub outstanding: Points,
     pub shortfall: Points,
-    /// The earliest `expires_at` of a lot with points left (the sweep's key).
+    /// When the sweep next has work on this book (its key): the earliest of, over the lots
+    /// with points left, `expires_at` when still ahead (to drop it from `outstanding`),
+    /// else `expires_at` + the sweep's grace (to expire it in the book).
     pub next_expiry: Option<String>,
 }
 
@@ -47,7 +49,12 @@ pub fn summarize(book: &AccountBook, now: DateTime<Utc>) -> BookSummary {
         .clone()
         .filter(|l| l.expires_at.is_none_or(|e| e > now))
         .fold(0i64, |a, l| a.saturating_add(l.remaining));
-    let next_expiry = live.filter_map(|l| l.expires_at).min().map(ts);
+    let grace = chrono::Duration::days(super::expiry::SWEEP_GRACE_DAYS);
+    let next_expiry = live
+        .filter_map(|l| l.expires_at)
+        .map(|e| if e > now { e } else { e + grace })
+        .min()
+        .map(ts);
     BookSummary {
         account_uid: book.account_uid.clone(),
         outstanding,
