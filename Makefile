@@ -7,7 +7,7 @@ CARGO ?= cargo
 export CARGO_INCREMENTAL ?= 0
 MEMBERS ?= 1000000
 
-.PHONY: run run-cli test deps fmt lint unit test-pg fuzz-api bench bench-store bench-sync ui ui-test app test-app \
+.PHONY: run run-cli test deps fmt lint unit test-pg fuzz-api bench bench-store bench-sync ui ui-test app test-app test-build \
 	screenshots bindings bench-app bench-dashboard
 
 deps:
@@ -35,14 +35,20 @@ ui-test: ui
 app: ui
 	$(CARGO) build --locked -p loyalty-till-app
 
+## Everything `make test` runs, built as one cargo graph: the same feature set as
+## `cargo test --workspace`, so the app binary and the test binaries reuse one build of the
+## dependencies (a `-p` subset resolves features differently and rebuilds many of them).
+test-build: ui
+	$(CARGO) build --workspace --all-targets --locked
+
 ## The app in a real window: WebDriver (tauri-driver + WebKitWebDriver) under Xvfb.
-test-app: app
-	xvfb-run -a -s "-screen 0 1024x768x24" $(CARGO) test --locked -p loyalty --test app_e2e -- --ignored
+test-app: test-build
+	xvfb-run -a -s "-screen 0 1024x768x24" $(CARGO) test --workspace --locked --test app_e2e -- --ignored
 
 ## Screenshots of the main screens -> docs/screenshots/ (the same run as test-app).
-screenshots: app
+screenshots: test-build
 	LOYALTY_SCREENSHOTS=$(CURDIR)/docs/screenshots xvfb-run -a -s "-screen 0 1024x768x24" \
-	  $(CARGO) test --locked -p loyalty --test app_e2e -- --ignored
+	  $(CARGO) test --workspace --locked --test app_e2e -- --ignored
 
 ## Regenerates the TypeScript types of the IPC (ui/src/lib/bindings) from Rust (ts-rs).
 bindings:
@@ -64,7 +70,7 @@ unit:
 
 # Only the PostgreSQL variants (`unit` ran the SQLite ones and reported these as skipped).
 test-pg:
-	./scripts/with-postgres.sh $(CARGO) test -p loyalty-server -p loyalty --locked -- postgres
+	./scripts/with-postgres.sh $(CARGO) test --workspace --locked -- postgres
 
 ## make fuzz-api: Schemathesis fuzzes a live loyalty-server against its OpenAPI document,
 ## on SQLite, then on a throwaway PostgreSQL cluster (FUZZ_EXAMPLES=N for a longer run).

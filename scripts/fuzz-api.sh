@@ -55,7 +55,8 @@ if ! "$st" --version 2>/dev/null | grep -qF "$ST_VERSION"; then
 fi
 
 echo "==> building loyalty-server"
-(cd "$root" && cargo build --quiet --locked -p loyalty-server)
+# The workspace graph of `make test` (same features as `cargo test --workspace`): no rebuild there.
+(cd "$root" && cargo build --quiet --locked --workspace --all-targets)
 bin="${CARGO_TARGET_DIR:-$root/target}/debug/loyalty-server"
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/loyalty-fuzz.XXXXXX")"
