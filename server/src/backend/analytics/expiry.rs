@@ -95,9 +95,8 @@ mod tests {
     use chrono::TimeZone;
     use loyalty_domain::{ApplyCtx, Fact};
 
-    #[test]
-    fn expires_by_lot_day_once() {
-        let t = Utc.with_ymd_and_hms(2024, 1, 10, 12, 0, 0).unwrap();
+    /// A book with one lot of 70 points adjusted in at `t`, expiring a month later.
+    fn book_at(t: DateTime<Utc>) -> AccountBook {
         let mut book = AccountBook::new("a");
         let fact = Fact::Adjust {
             account_uid: "a".into(),
@@ -106,14 +105,17 @@ mod tests {
             author: "o".into(),
             expiry_months: Some(1),
         };
-        book.apply(
-            &fact,
-            ApplyCtx {
-                op_id: "op1",
-                event_time: t,
-            },
-        )
-        .unwrap();
+        let ctx = ApplyCtx {
+            op_id: "op1",
+            event_time: t,
+        };
+        book.apply(&fact, ctx).unwrap();
+        book
+    }
+
+    #[test]
+    fn expires_by_lot_day_once() {
+        let mut book = book_at(Utc.with_ymd_and_hms(2024, 1, 10, 12, 0, 0).unwrap());
         // Expired on 2024-02-10, swept from 14 days later on.
         let within_grace = Utc.with_ymd_and_hms(2024, 2, 23, 0, 0, 0).unwrap();
         assert_eq!(expire(&mut book, within_grace).total, 0);
@@ -133,19 +135,7 @@ mod tests {
     #[test]
     fn the_summary_drops_an_expired_lot_at_once_and_asks_for_the_sweep_after_the_grace() {
         let t = Utc.with_ymd_and_hms(2024, 1, 10, 12, 0, 0).unwrap();
-        let mut book = AccountBook::new("a");
-        let fact = Fact::Adjust {
-            account_uid: "a".into(),
-            points: 70,
-            reason: "r".into(),
-            author: "o".into(),
-            expiry_months: Some(1),
-        };
-        let ctx = ApplyCtx {
-            op_id: "op1",
-            event_time: t,
-        };
-        book.apply(&fact, ctx).unwrap();
+        let book = book_at(t);
         let before = summarize(&book, t);
         assert_eq!(before.outstanding, 70);
         assert_eq!(
