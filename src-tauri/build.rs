@@ -25,6 +25,9 @@ const COMMANDS: &[&str] = &[
     "dashboard",
     "triggers",
     "export_triggers",
+    "tills",
+    "register_till",
+    "revoke_till",
 ];
 
 fn main() {

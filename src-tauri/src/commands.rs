@@ -128,3 +128,18 @@ pub async fn triggers(app: State<'_, TillApp>, req: TriggerRequest) -> R<Trigger
 pub async fn export_triggers(app: State<'_, TillApp>, req: TriggerRequest) -> R<TriggerExport> {
     app.export_triggers(req).await
 }
+
+#[tauri::command]
+pub async fn tills(app: State<'_, TillApp>) -> R<TillList> {
+    app.tills().await
+}
+
+#[tauri::command]
+pub async fn register_till(app: State<'_, TillApp>, store: String) -> R<RegisteredTill> {
+    app.register_till(&store).await
+}
+
+#[tauri::command]
+pub async fn revoke_till(app: State<'_, TillApp>, id: String) -> R<TillInfo> {
+    app.revoke_till(&id).await
+}

@@ -110,6 +110,9 @@ fn main() {
             commands::dashboard,
             commands::triggers,
             commands::export_triggers,
+            commands::tills,
+            commands::register_till,
+            commands::revoke_till,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"));
     if let Err(e) = result {

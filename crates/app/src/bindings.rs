@@ -45,6 +45,8 @@ pub fn export(dir: &Path) -> Result<(), ExportError> {
     TriggerRequest::export_all(&cfg)?;
     TriggerExport::export_all(&cfg)?;
     loyalty_wire::TriggerList::export_all(&cfg)?;
+    loyalty_wire::TillList::export_all(&cfg)?;
+    loyalty_wire::RegisteredTill::export_all(&cfg)?;
     Ok(())
 }
 

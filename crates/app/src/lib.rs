@@ -32,7 +32,9 @@ use tokio::sync::watch;
 
 pub use dto::*;
 pub use error::{AppError, AppResult};
-pub use loyalty_wire::{Dashboard, TriggerKind, TriggerList, TriggerRow};
+pub use loyalty_wire::{
+    Dashboard, RegisteredTill, TillInfo, TillList, TriggerKind, TriggerList, TriggerRow,
+};
 use settings::Settings;
 
 /// Environment variables that pre-fill the setup form (demo mode, provisioning scripts).

@@ -98,6 +98,29 @@ impl OwnerApi {
         }
     }
 
+    /// POST `path` with a JSON body: the decoded 2xx answer, else the server's error.
+    async fn post_json<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, TransportError> {
+        let resp = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .json(body)
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(net)?;
+        let status = resp.status().as_u16();
+        let body = resp.bytes().await.map_err(net)?;
+        if (200..300).contains(&status) {
+            serde_json::from_slice(&body).map_err(|e| TransportError::Decode(e.to_string()))
+        } else {
+            Err(TransportError::from_answer(status, &body))
+        }
+    }
+
     async fn get_json<T: DeserializeOwned>(
         &self,
         path: &str,
@@ -232,5 +255,52 @@ impl TillApp {
             rows,
             bytes: csv.len() as u64,
         })
+    }
+
+    /// Every till of the chain (owner).
+    pub async fn tills(&self) -> AppResult<loyalty_wire::TillList> {
+        let api = self.owner_api("see the tills")?;
+        Ok(api.get_json("/api/v1/tills", &[]).await?)
+    }
+
+    /// Registers a new till of `store` (created on first use); the answer holds its device
+    /// token, shown only this once.
+    pub async fn register_till(&self, store: &str) -> AppResult<loyalty_wire::RegisteredTill> {
+        let api = self.owner_api("register a till")?;
+        let store = store.trim();
+        if store.is_empty() {
+            return Err(AppError::invalid("the store name is required"));
+        }
+        let req = loyalty_wire::RegisterTillRequest {
+            store: store.to_string(),
+        };
+        Ok(api.post_json("/api/v1/tills", &req).await?)
+    }
+
+    /// Revokes a till: its device token stops working. Not the till in use.
+    pub async fn revoke_till(&self, id: &str) -> AppResult<loyalty_wire::TillInfo> {
+        let api = self.owner_api("revoke a till")?;
+        let id = id.trim();
+        if id.is_empty()
+            || !id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(AppError::invalid(format!("{id:?} is not a till id")));
+        }
+        let own = lock(&self.opened)
+            .as_ref()
+            .is_some_and(|o| o.settings.till_id == id);
+        if own {
+            return Err(AppError::invalid(
+                "this is the till you are using: revoke it from another till or the server",
+            ));
+        }
+        Ok(api
+            .post_json(
+                &format!("/api/v1/tills/{id}/revoke"),
+                &serde_json::json!({}),
+            )
+            .await?)
     }
 }

@@ -288,3 +288,57 @@ async fn trigger_lists_and_csv_export() {
     let header_only = std::fs::read_to_string(&none.path).unwrap();
     assert_eq!(header_only.lines().count(), 1, "{header_only}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tills_are_listed_registered_and_revoked() {
+    let s = server().await;
+    let t = s.owner_token().await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = till(&s, dir.path(), Some(t)).await;
+    let me = app.info().unwrap().till_id.unwrap();
+
+    app.login(CASHIER_PIN).unwrap();
+    assert_eq!(app.tills().await.unwrap_err().code, "FORBIDDEN");
+    assert_eq!(
+        app.register_till("Other").await.unwrap_err().code,
+        "FORBIDDEN"
+    );
+    assert_eq!(app.revoke_till("x").await.unwrap_err().code, "FORBIDDEN");
+    app.logout();
+
+    app.login(OWNER_PIN).unwrap();
+    let list = app.tills().await.unwrap();
+    assert!(list.tills.iter().any(|t| t.id == me && !t.revoked));
+    assert_eq!(
+        app.register_till("  ").await.unwrap_err().code,
+        "INVALID_INPUT"
+    );
+    let new = app.register_till("Harbour Rd").await.unwrap();
+    assert_eq!(new.till.store_name, "Harbour Rd");
+    // The one-time token works for a till...
+    let who = loyalty_sync::HttpTransport::new(&s.url, &new.token)
+        .unwrap()
+        .whoami()
+        .await
+        .unwrap();
+    assert_eq!(who.till_id, new.till.id);
+    assert_eq!(app.tills().await.unwrap().tills.len(), 2);
+    // ...until it is revoked.
+    let revoked = app.revoke_till(&new.till.id).await.unwrap();
+    assert!(revoked.revoked);
+    let refused = loyalty_sync::HttpTransport::new(&s.url, &new.token)
+        .unwrap()
+        .whoami()
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), "TILL_REVOKED");
+    // Not the till in use, not a path.
+    assert_eq!(
+        app.revoke_till(&me).await.unwrap_err().code,
+        "INVALID_INPUT"
+    );
+    assert_eq!(
+        app.revoke_till("../tills").await.unwrap_err().code,
+        "INVALID_INPUT"
+    );
+}
