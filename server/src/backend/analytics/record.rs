@@ -111,6 +111,15 @@ pub fn sale_points_earned(fact: &Fact) -> Points {
     own + referrer.as_ref().map(|r| r.1.max(0)).unwrap_or(0)
 }
 
+/// Every analytics row of one applied fact: [`event_stmts`], then the summaries of the
+/// books it changed.
+pub fn applied_stmts(e: &EventInfo<'_>, summaries: &[BookSummary]) -> Vec<Stmt> {
+    let mut out = Vec::new();
+    event_stmts(e, &mut out);
+    out.extend(summaries.iter().map(summary_stmt));
+    out
+}
+
 /// The rows an applied fact adds (summaries of the changed books come separately).
 pub fn event_stmts(e: &EventInfo<'_>, out: &mut Vec<Stmt>) {
     let d = day(e.event_time);

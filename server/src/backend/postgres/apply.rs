@@ -185,8 +185,7 @@ async fn write(
         .prepare_cached("SELECT store_id FROM tills WHERE id = $1")
         .await?;
     let store_id: String = col(&t.query_one(&store, &[&till_id]).await?, 0)?;
-    let mut stmts = Vec::new();
-    record::event_stmts(
+    let stmts = record::applied_stmts(
         &record::EventInfo {
             op_id: &op,
             till_id,
@@ -195,9 +194,8 @@ async fn write(
             event_time: e.recorded_at.min(received_at),
             fact: &e.fact,
         },
-        &mut stmts,
+        &plan.summaries,
     );
-    stmts.extend(plan.summaries.iter().map(record::summary_stmt));
     super::analytics::exec(t, &stmts, Some(gseq)).await?;
     Ok(())
 }

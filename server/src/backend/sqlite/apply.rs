@@ -165,8 +165,7 @@ fn write(
     let store_id: String = c
         .prepare_cached("SELECT store_id FROM tills WHERE id = ?1")?
         .query_row([till_id], |r| r.get(0))?;
-    let mut stmts = Vec::new();
-    record::event_stmts(
+    let stmts = record::applied_stmts(
         &record::EventInfo {
             op_id: &op,
             till_id,
@@ -175,9 +174,8 @@ fn write(
             event_time: e.recorded_at.min(received_at),
             fact: &e.fact,
         },
-        &mut stmts,
+        &plan.summaries,
     );
-    stmts.extend(plan.summaries.iter().map(record::summary_stmt));
     super::analytics::exec(c, &stmts, Some(gseq))?;
     Ok(())
 }
