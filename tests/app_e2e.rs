@@ -6,7 +6,10 @@
 //! One long scenario, as a cashier's shift: first-run setup with bootstrap → PIN login →
 //! scan a card → checkout spending points → partial return → enrol a customer → the server
 //! goes down: checkout still works and the pending count grows → the server comes back:
-//! the count drops to 0 and the balance equals the server's → history → wrong-PIN lockout.
+//! the count drops to 0 and the balance equals the server's → history → the owner logs in:
+//! dashboard (figures, a definition on tap, charts), trigger lists with a CSV export, a till
+//! registered →
+//! wrong-PIN lockout.
 
 mod app_support;
 
@@ -81,6 +84,7 @@ async fn a_cashiers_shift_in_the_real_window() {
     let mut server = Server::start(&tmp.path().join("server")).await;
     let (seed_id, seed_token) = server.till("Main St").await;
     let (_, app_token) = server.till("Main St").await;
+    let owner_token = server.owner_token().await;
     let seeder = Seeder::new(tmp.path(), &server, &seed_id, &seed_token);
     let ivan = seeder.member("Ivan Petrov", "+7 916 123-45-67", 800);
     for i in 0..30 {
@@ -102,6 +106,7 @@ async fn a_cashiers_shift_in_the_real_window() {
         ("LOYALTY_DEVICE_TOKEN", app_token.clone()),
         ("LOYALTY_OWNER_PIN", OWNER_PIN.into()),
         ("LOYALTY_CASHIER_PIN", CASHIER_PIN.into()),
+        ("LOYALTY_OWNER_TOKEN", owner_token),
     ])
     .await;
     let d = Driver::start(&driver.url, &app_binary().display().to_string())
@@ -241,6 +246,102 @@ async fn a_cashiers_shift_in_the_real_window() {
     d.el("#history-panel").await;
     d.el("#history-ledger tr.ledger-row").await;
     shot(&d, "09-history").await;
+
+    // The owner's back-office: no owner menu for a cashier (the core refuses it anyway).
+    assert!(
+        d.try_find("#nav-owner").await.is_none(),
+        "cashier: no owner menu"
+    );
+    d.click(&d.el("#logout").await).await;
+    assert_eq!(login(&d, OWNER_PIN).await, "", "owner PIN accepted");
+    d.click(&d.el("#nav-owner").await).await;
+    // The dashboard (the owner token came with the setup form): figures from the server.
+    d.wait_for("#fig-new_members", Duration::from_secs(30))
+        .await;
+    let value = d
+        .wait_text("#fig-new_members .tile-value", "a count", |t| {
+            t.chars().any(|c| c.is_ascii_digit())
+        })
+        .await;
+    assert!(
+        value.chars().filter(char::is_ascii_digit).count() >= 2,
+        "the 32 members enrolled today: {value:?}"
+    );
+    let title = d.attr(&d.el("#fig-card_share_bp").await, "title").await;
+    assert!(
+        title.is_some_and(|t| t.contains('÷')),
+        "the definition is the tile's hover text"
+    );
+    assert!(d.try_find("#fig-definition").await.is_none());
+    d.click(&d.el("#fig-card_share_bp").await).await;
+    let def = d
+        .wait_text("#fig-definition", "the card share's definition", |t| {
+            t.contains('÷')
+        })
+        .await;
+    assert!(def.to_lowercase().contains("card"), "{def}");
+    for canvas in ["#chart-sales", "#chart-points", "#chart-segments"] {
+        d.el(canvas).await;
+        let w = d
+            .script(
+                "return document.querySelector(arguments[0]).width",
+                serde_json::json!([canvas]),
+            )
+            .await;
+        assert!(w.as_i64().unwrap_or(0) > 50, "{canvas} is drawn: width {w}");
+    }
+    shot(&d, "11-dashboard").await;
+
+    // Trigger lists: the new members to welcome, exported as CSV into the data folder.
+    d.click(&d.el("#owner-tab-triggers").await).await;
+    d.el("#trig-tab-birthdays").await;
+    d.click(&d.el("#trig-tab-welcome").await).await;
+    d.wait_attr("#trig-count", "data-count", Duration::from_secs(20), |v| {
+        v.parse::<i64>().is_ok_and(|n| n >= 30)
+    })
+    .await;
+    d.el("#trig-table tr.trig-row").await;
+    d.click(&d.el("#trig-export").await).await;
+    let path = d
+        .wait_attr(
+            "#trig-export-path",
+            "data-path",
+            Duration::from_secs(20),
+            |v| v.ends_with(".csv"),
+        )
+        .await;
+    let path = std::path::PathBuf::from(path);
+    assert!(path.starts_with(&app_dir), "{}", path.display());
+    let csv = std::fs::read_to_string(&path).unwrap();
+    assert!(csv.contains("Maria Ivanova"), "the CSV has the new members");
+    shot(&d, "12-triggers").await;
+
+    // Tills: the chain's tills; a new one registered shows its one-time token.
+    d.click(&d.el("#owner-tab-tills").await).await;
+    d.el("#tills-table tr.till-row").await;
+    d.fill("#till-store", "Harbour Rd").await;
+    d.click(&d.el("#till-register").await).await;
+    d.wait_text("#till-new-token", "a device token", |t| {
+        t.trim().starts_with("ltk_")
+    })
+    .await;
+    let start = std::time::Instant::now();
+    loop {
+        let rows = d
+            .script(
+                "return document.querySelectorAll('#tills-table tr.till-row').length",
+                serde_json::json!([]),
+            )
+            .await;
+        if rows.as_i64().unwrap_or(0) >= 3 {
+            break; // the seeder's till, this one and the new one
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "3 tills listed: {rows}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     // Wrong PINs: 4 × PIN_WRONG, then PIN_LOCKED, and even the right PIN is refused.
     d.click(&d.el("#logout").await).await;

@@ -63,6 +63,19 @@ impl Server {
         (rec.id, t)
     }
 
+    /// A new owner token, as `loyalty-server owner token` makes it.
+    pub async fn owner_token(&self) -> String {
+        let t = token::generate_owner().unwrap();
+        loyalty_server::owner::set_owner_token(
+            self.backend.as_ref(),
+            &token::hash_token(&t),
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+        t
+    }
+
     /// Stops listening (the tills see connection refused).
     pub async fn stop(&mut self) {
         if let Some(r) = self.running.take() {

@@ -5,7 +5,8 @@ import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import { toAppError } from './errors';
 import type {
-  AdjustInput, Adjusted, AppInfo, CheckoutInput, CustomerHit, CustomerPanel, EnrolInput, EnrolView,
+  AdjustInput, Adjusted, AppInfo, CheckoutInput, CustomerHit, CustomerPanel, DashboardRequest, DashboardView,
+  EnrolInput, EnrolView, RegisteredTill, TillInfo, TillList, TriggerExport, TriggerList, TriggerRequest,
   History, Locale, QuoteRequest, QuoteView, Receipt, Reissued, ReissueInput, ReturnInput, ReturnReceipt,
   SaleLookup, Session, SetupRequest, SyncStatusView, VirtualCardView,
 } from './types';
@@ -62,6 +63,14 @@ export const api = {
   history: (id: number) => call<History>('history', { id }),
   adjust: (req: AdjustInput) => call<Adjusted>('adjust', { req }),
   setLocale: (locale: Locale) => call<null>('set_locale', { locale }),
+  // Owner only (the core refuses a cashier with FORBIDDEN).
+  setOwnerToken: (token: string) => call<AppInfo>('set_owner_token', { token }),
+  dashboard: (req: DashboardRequest) => call<DashboardView>('dashboard', { req }),
+  triggers: (req: TriggerRequest) => call<TriggerList>('triggers', { req }),
+  exportTriggers: (req: TriggerRequest) => call<TriggerExport>('export_triggers', { req }),
+  tills: () => call<TillList>('tills'),
+  registerTill: (store: string) => call<RegisteredTill>('register_till', { store }),
+  revokeTill: (id: string) => call<TillInfo>('revoke_till', { id }),
 };
 
 /** Subscribes to the `sync-status` event; resolves to the unsubscribe function. */

@@ -4,13 +4,16 @@ import { i18n } from './i18n/index.svelte';
 import { api } from './api';
 import { toAppError } from './errors';
 
-export type Screen = 'scan' | 'return' | 'enrol' | 'history' | 'reissue';
+export type Screen = 'scan' | 'return' | 'enrol' | 'history' | 'reissue' | 'owner';
+export type OwnerTab = 'dashboard' | 'triggers' | 'tills' | 'token';
 
 class AppState {
   info = $state<AppInfo | null>(null);
   status = $state<SyncStatusView | null>(null);
   session = $state<Session | null>(null);
   screen = $state<Screen>('scan');
+  /** The owner menu's open tab. */
+  ownerTab = $state<OwnerTab>('dashboard');
   /** The customer being served (scan screen, history, lost card). */
   customer = $state<CustomerPanel | null>(null);
   /**
@@ -48,6 +51,7 @@ class AppState {
 
   go(screen: Screen): void {
     if ((screen === 'history' || screen === 'reissue') && !this.customer) return;
+    if (screen === 'owner' && !this.isOwner) return;
     this.screen = screen;
     if (screen === 'scan') focusScan();
   }

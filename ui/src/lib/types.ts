@@ -28,12 +28,25 @@ export type { Reissued } from './bindings/Reissued';
 export type { History } from './bindings/History';
 export type { AdjustInput } from './bindings/AdjustInput';
 export type { Adjusted } from './bindings/Adjusted';
+export type { Dashboard } from './bindings/Dashboard';
+export type { DailyPoint } from './bindings/DailyPoint';
+export type { DashboardRequest } from './bindings/DashboardRequest';
+export type { DashboardView } from './bindings/DashboardView';
+export type { TriggerKind } from './bindings/TriggerKind';
+export type { TriggerList } from './bindings/TriggerList';
+export type { TriggerRow } from './bindings/TriggerRow';
+export type { TriggerRequest } from './bindings/TriggerRequest';
+export type { TriggerExport } from './bindings/TriggerExport';
+export type { TillInfo } from './bindings/TillInfo';
+export type { TillList } from './bindings/TillList';
+export type { RegisteredTill } from './bindings/RegisteredTill';
 
 import type { AppInfo } from './bindings/AppInfo';
 import type { Session } from './bindings/Session';
 import type { EnrolInput } from './bindings/EnrolInput';
 import type { CustomerPanel } from './bindings/CustomerPanel';
 import type { History } from './bindings/History';
+import type { TriggerKind } from './bindings/TriggerKind';
 
 export type Locale = AppInfo['locale'];
 export type Role = Session['role'];
@@ -44,4 +57,5 @@ export type LotRecord = History['lots'][number];
 export type AdjustmentRecord = History['adjustments'][number];
 
 export const LOCALES: readonly Locale[] = ['en', 'ru', 'bg'];
+export const TRIGGER_KINDS: readonly TriggerKind[] = ['birthdays', 'lapsed', 'welcome', 'shortfalls'];
 export const CHANNELS: readonly Channel[] = ['sms', 'email', 'messenger', 'none'];

@@ -328,4 +328,18 @@ export const bg: Record<Key, string> = {
   'trig.empty': "Няма никого в списъка.",
   'trig.export': "Експорт CSV",
   'trig.exported': "Запазени клиенти: {n} — {path}",
+
+  'owner.tills': "Каси",
+  'tills.store': "Магазин на новата каса",
+  'tills.register': "Регистрирай каса",
+  'tills.registered': "Каса на {store} е регистрирана. Токенът на устройството:",
+  'tills.tokenOnce': "Показва се само веднъж: въведете го сега във формата за настройка на новата каса.",
+  'tills.storeCol': "Магазин",
+  'tills.id': "Каса",
+  'tills.created': "Регистрирана",
+  'tills.events': "Събития",
+  'tills.thisTill': "тази каса",
+  'tills.revoke': "Отнеми",
+  'tills.revokeConfirm': "Отнеми: сигурни ли сте?",
+  'tills.revoked': "отнета",
 };

@@ -327,6 +327,20 @@ export const en = {
   'trig.empty': "Nobody on this list.",
   'trig.export': "Export CSV",
   'trig.exported': "Saved {n} customers to {path}",
+
+  'owner.tills': "Tills",
+  'tills.store': "Store of the new till",
+  'tills.register': "Register a till",
+  'tills.registered': "A till of {store} is registered. Its device token:",
+  'tills.tokenOnce': "Shown only this once: enter it in the new till’s setup form now.",
+  'tills.storeCol': "Store",
+  'tills.id': "Till",
+  'tills.created': "Registered",
+  'tills.events': "Events",
+  'tills.thisTill': "this till",
+  'tills.revoke': "Revoke",
+  'tills.revokeConfirm': "Revoke: sure?",
+  'tills.revoked': "revoked",
 } as const;
 
 export type Key = keyof typeof en;

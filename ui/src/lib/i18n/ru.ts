@@ -328,4 +328,18 @@ export const ru: Record<Key, string> = {
   'trig.empty': "В списке никого нет.",
   'trig.export': "Выгрузить CSV",
   'trig.exported': "Сохранено клиентов: {n} — {path}",
+
+  'owner.tills': "Кассы",
+  'tills.store': "Магазин новой кассы",
+  'tills.register': "Зарегистрировать кассу",
+  'tills.registered': "Касса магазина {store} зарегистрирована. Её токен устройства:",
+  'tills.tokenOnce': "Показывается только один раз: введите его в форму настройки новой кассы сейчас.",
+  'tills.storeCol': "Магазин",
+  'tills.id': "Касса",
+  'tills.created': "Зарегистрирована",
+  'tills.events': "Событий",
+  'tills.thisTill': "эта касса",
+  'tills.revoke': "Отозвать",
+  'tills.revokeConfirm': "Отозвать: точно?",
+  'tills.revoked': "отозвана",
 };
