@@ -26,6 +26,8 @@ const COMMANDS: &[&str] = &[
     "triggers",
     "export_triggers",
     "tills",
+    "sell_without_card",
+    "nps_answer",
     "register_till",
     "revoke_till",
 ];

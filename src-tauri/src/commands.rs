@@ -135,6 +135,19 @@ pub async fn tills(app: State<'_, TillApp>) -> R<TillList> {
 }
 
 #[tauri::command]
+pub async fn sell_without_card(
+    app: State<'_, TillApp>,
+    req: AnonymousSaleInput,
+) -> R<AnonymousReceipt> {
+    app.sell_without_card(req)
+}
+
+#[tauri::command]
+pub async fn nps_answer(app: State<'_, TillApp>, req: NpsInput) -> R<()> {
+    app.nps_answer(req)
+}
+
+#[tauri::command]
 pub async fn register_till(app: State<'_, TillApp>, store: String) -> R<RegisteredTill> {
     app.register_till(&store).await
 }

@@ -111,6 +111,8 @@ fn main() {
             commands::triggers,
             commands::export_triggers,
             commands::tills,
+            commands::sell_without_card,
+            commands::nps_answer,
             commands::register_till,
             commands::revoke_till,
         ])

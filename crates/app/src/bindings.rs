@@ -28,6 +28,9 @@ pub fn export(dir: &Path) -> Result<(), ExportError> {
     QuoteRequest::export_all(&cfg)?;
     QuoteView::export_all(&cfg)?;
     CheckoutInput::export_all(&cfg)?;
+    AnonymousSaleInput::export_all(&cfg)?;
+    AnonymousReceipt::export_all(&cfg)?;
+    NpsInput::export_all(&cfg)?;
     loyalty_store::Receipt::export_all(&cfg)?;
     loyalty_store::SaleLookup::export_all(&cfg)?;
     ReturnInput::export_all(&cfg)?;

@@ -159,6 +159,33 @@ pub struct CheckoutInput {
     pub spend: Points,
 }
 
+/// A sale to a customer without a loyalty card: no points, but counted for the owner's
+/// figures (share of sales made with a card, average check of non-members, ROI). `op_id`
+/// as in [`CheckoutInput`]; `amount` is what the customer paid, in minor units.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct AnonymousSaleInput {
+    pub op_id: String,
+    pub amount: Money,
+}
+
+/// A recorded sale without a card (sent to the server by the sync engine).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct AnonymousReceipt {
+    pub receipt_no: String,
+    pub amount: Money,
+    pub sold_at: DateTime<Utc>,
+}
+
+/// The customer's 0–10 answer to "would you recommend us?" after a sale. `id`: a UUID
+/// made by the UI (a retried answer is kept once); `sale_op_id`: the op id of the sale it
+/// follows, if any.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct NpsInput {
+    pub id: String,
+    pub sale_op_id: Option<String>,
+    pub score: u8,
+}
+
 /// A return of all or part of a sale.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ReturnInput {

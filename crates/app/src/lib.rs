@@ -19,6 +19,7 @@ pub mod offers;
 mod owner;
 mod pos;
 pub mod settings;
+mod side;
 mod status;
 
 use std::path::{Path, PathBuf};

@@ -342,3 +342,77 @@ async fn tills_are_listed_registered_and_revoked() {
         "INVALID_INPUT"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sales_without_a_card_and_nps_answers_reach_the_dashboard() {
+    let s = server().await;
+    let owner_token = s.owner_token().await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = till(&s, dir.path(), Some(owner_token)).await;
+
+    // Recorded at the till before any sync (as offline): a retry is the same sale.
+    app.login(CASHIER_PIN).unwrap();
+    let sale_op = op();
+    let sale = AnonymousSaleInput {
+        op_id: sale_op.clone(),
+        amount: 50_000,
+    };
+    let r = app.sell_without_card(sale.clone()).unwrap();
+    assert_eq!(app.sell_without_card(sale).unwrap(), r);
+    assert!(r.receipt_no.ends_with("-000001"), "{}", r.receipt_no);
+    for (amount, id) in [(0, op()), (-5, op()), (100, "not-a-uuid".to_string())] {
+        let bad = AnonymousSaleInput { op_id: id, amount };
+        assert_eq!(
+            app.sell_without_card(bad).unwrap_err().code,
+            "INVALID_INPUT"
+        );
+    }
+    let answer = NpsInput {
+        id: op(),
+        sale_op_id: Some(sale_op),
+        score: 10,
+    };
+    app.nps_answer(answer.clone()).unwrap();
+    app.nps_answer(answer).unwrap();
+    let too_high = NpsInput {
+        id: op(),
+        sale_op_id: None,
+        score: 11,
+    };
+    assert_eq!(app.nps_answer(too_high).unwrap_err().code, "INVALID_INPUT");
+    app.logout();
+    assert_eq!(
+        app.nps_answer(NpsInput {
+            id: op(),
+            sale_op_id: None,
+            score: 5,
+        })
+        .unwrap_err()
+        .code,
+        "NOT_LOGGED_IN"
+    );
+
+    // A card sale too, then the sync engine sends everything.
+    member_with_a_sale(&app).await;
+    app.login(OWNER_PIN).unwrap();
+    let start = std::time::Instant::now();
+    let d = loop {
+        let d = app
+            .dashboard(DashboardRequest::default())
+            .await
+            .unwrap()
+            .dashboard;
+        if d.anonymous_sales > 0 && d.nps.answers > 0 {
+            break d;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the side records never reached the server"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!((d.member_sales, d.anonymous_sales), (1, 1), "sent once");
+    assert_eq!(d.card_share_bp, Some(5_000));
+    assert_eq!(d.anonymous_revenue, 50_000);
+    assert_eq!((d.nps.answers, d.nps.promoters), (1, 1), "answered once");
+}

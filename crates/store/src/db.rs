@@ -36,6 +36,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0004_staff",
         sql: include_str!("../../../migrations/till/0004_staff.sql"),
     },
+    Migration {
+        version: 5,
+        name: "0005_side_records",
+        sql: include_str!("../../../migrations/till/0005_side_records.sql"),
+    },
 ];
 
 /// SQLite page cache: 16 MiB (negative = KiB), keeps RSS modest at a million members.

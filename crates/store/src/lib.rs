@@ -41,6 +41,7 @@ mod outbox;
 mod program;
 mod rebase;
 mod returns;
+mod side;
 mod staff;
 mod sync_state;
 mod sync_upsert;
@@ -55,6 +56,7 @@ pub use history::{
     AdjustmentRecord, History, LedgerRecord, LotRecord, ReturnRecord, SaleLookup, SaleRecord,
 };
 pub use rebase::{SyncBatch, SyncReport};
+pub use side::{AnonymousSaleRecord, NpsRecord};
 pub use staff::{LoginGuard, Role, StaffMember};
 pub use types::*;
 

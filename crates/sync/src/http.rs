@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use loyalty_wire::{
-    ChangesResponse, Health, ReservationRequest, ReservationResponse, SnapshotPage, UploadRequest,
+    AnonymousSalesRequest, AnonymousSalesResponse, ChangesResponse, Health, NpsRequest,
+    NpsResponse, ReservationRequest, ReservationResponse, SnapshotPage, UploadRequest,
     UploadResponse, VoidResponse,
 };
 use serde::de::DeserializeOwned;
@@ -162,5 +163,18 @@ impl Transport for HttpTransport {
             self.send(self.client.get(self.url("/api/v1/health")))
                 .await?,
         )
+    }
+
+    async fn anonymous_sales(
+        &self,
+        req: AnonymousSalesRequest,
+    ) -> Result<Option<AnonymousSalesResponse>, TransportError> {
+        let url = self.url("/api/v1/anonymous-sales");
+        self.send(self.client.post(url).json(&req)).await.map(Some)
+    }
+
+    async fn nps(&self, req: NpsRequest) -> Result<Option<NpsResponse>, TransportError> {
+        let url = self.url("/api/v1/nps");
+        self.send(self.client.post(url).json(&req)).await.map(Some)
     }
 }

@@ -12,7 +12,8 @@ use loyalty_server::backend::Backend;
 use loyalty_server::config::Config;
 use loyalty_server::http::{router, AppState};
 use loyalty_wire::{
-    ChangesResponse, Health, ReservationRequest, ReservationResponse, SnapshotPage, UploadRequest,
+    AnonymousSalesRequest, AnonymousSalesResponse, ChangesResponse, Health, NpsRequest,
+    NpsResponse, ReservationRequest, ReservationResponse, SnapshotPage, UploadRequest,
     UploadResponse, VoidResponse,
 };
 use serde::de::DeserializeOwned;
@@ -118,5 +119,16 @@ impl Transport for InProcessTransport {
 
     async fn health(&self) -> Result<Health, TransportError> {
         check_health(self.call(Method::GET, "/api/v1/health", None).await?)
+    }
+
+    async fn anonymous_sales(
+        &self,
+        req: AnonymousSalesRequest,
+    ) -> Result<Option<AnonymousSalesResponse>, TransportError> {
+        self.post("/api/v1/anonymous-sales", &req).await.map(Some)
+    }
+
+    async fn nps(&self, req: NpsRequest) -> Result<Option<NpsResponse>, TransportError> {
+        self.post("/api/v1/nps", &req).await.map(Some)
     }
 }

@@ -20,6 +20,7 @@ mod error;
 mod http;
 #[cfg(feature = "in-process")]
 mod in_process;
+mod side;
 mod status;
 mod store_access;
 mod syncer;

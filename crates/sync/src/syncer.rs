@@ -86,6 +86,8 @@ pub struct CycleReport {
     pub pages: usize,
     pub accounts: usize,
     pub pending: i64,
+    /// Side records sent (sales without a card, NPS answers).
+    pub side_sent: usize,
 }
 
 /// The store, the transport and the settings of one till's sync.
@@ -118,6 +120,7 @@ impl Syncer {
     ) -> Result<CycleReport, SyncError> {
         let mut report = CycleReport::default();
         self.upload_all(&mut report, status).await?;
+        self.send_side_records(&mut report).await?;
         let never_synced = self
             .store
             .run(|s| Ok(s.last_sync_at()?.is_none() && s.sync_cursor()? == 0))

@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use loyalty_wire::{
-    ChangesResponse, Health, ReservationRequest, ReservationResponse, SnapshotPage, UploadRequest,
+    AnonymousSalesRequest, AnonymousSalesResponse, ChangesResponse, Health, NpsRequest,
+    NpsResponse, ReservationRequest, ReservationResponse, SnapshotPage, UploadRequest,
     UploadResponse, VoidResponse, PROTOCOL_VERSION,
 };
 use serde::de::DeserializeOwned;
@@ -33,6 +34,18 @@ pub trait Transport: Send + Sync + 'static {
     async fn void(&self, reservation_id: Uuid) -> Result<VoidResponse, TransportError>;
     /// `GET /api/v1/health` (the cheap probe while offline); checks the protocol version.
     async fn health(&self) -> Result<Health, TransportError>;
+    /// `POST /api/v1/anonymous-sales` (sales without a card). `Ok(None)`: this transport
+    /// does not carry side records (the default, for test transports); they stay queued.
+    async fn anonymous_sales(
+        &self,
+        _req: AnonymousSalesRequest,
+    ) -> Result<Option<AnonymousSalesResponse>, TransportError> {
+        Ok(None)
+    }
+    /// `POST /api/v1/nps` (one NPS answer). `Ok(None)` as for [`Self::anonymous_sales`].
+    async fn nps(&self, _req: NpsRequest) -> Result<Option<NpsResponse>, TransportError> {
+        Ok(None)
+    }
 }
 
 #[async_trait]
@@ -61,6 +74,15 @@ impl<T: Transport + ?Sized> Transport for Arc<T> {
     }
     async fn health(&self) -> Result<Health, TransportError> {
         (**self).health().await
+    }
+    async fn anonymous_sales(
+        &self,
+        req: AnonymousSalesRequest,
+    ) -> Result<Option<AnonymousSalesResponse>, TransportError> {
+        (**self).anonymous_sales(req).await
+    }
+    async fn nps(&self, req: NpsRequest) -> Result<Option<NpsResponse>, TransportError> {
+        (**self).nps(req).await
     }
 }
 
