@@ -4,18 +4,18 @@
 //! saves the main screens (make screenshots → docs/screenshots/).
 //!
 //! One long scenario, as a cashier's shift: first-run setup with bootstrap → PIN login →
-//! scan a card → checkout spending points → partial return → enrol a customer → the server
-//! goes down: checkout still works and the pending count grows → the server comes back:
-//! the count drops to 0 and the balance equals the server's → history → the owner logs in:
-//! dashboard (figures, a definition on tap, charts), trigger lists with a CSV export, a till
-//! registered →
-//! wrong-PIN lockout.
+//! scan a card → checkout spending points (the NPS question follows the receipt) → partial
+//! return → enrol a customer → a sale without a card and an NPS answer → the server goes
+//! down: checkout still works and the pending count grows → the server comes back: the
+//! count drops to 0 and the balance equals the server's → history → the owner logs in:
+//! dashboard (figures, the card share below 100 % and the NPS, a definition on tap,
+//! charts), trigger lists with a CSV export, a till registered → wrong-PIN lockout.
 
 mod app_support;
 
 use std::time::Duration;
 
-use app_support::webdriver::{Driver, ENTER};
+use app_support::webdriver::{Driver, ENTER, ESCAPE};
 use app_support::*;
 
 const OWNER_PIN: &str = "1357";
@@ -66,6 +66,53 @@ async fn scan(d: &Driver, card: &str) {
     d.keys(&e, ENTER).await;
     d.wait_text("#cust-card", "the scanned card", |t| t.trim() == card)
         .await;
+}
+
+/// The id of the focused element ("" when none has one).
+async fn active_id(d: &Driver) -> String {
+    // Let a pending refocus (a zero timeout after a click) run first.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    d.script(
+        "return (document.activeElement && document.activeElement.id) || ''",
+        serde_json::json!([]),
+    )
+    .await
+    .as_str()
+    .unwrap_or_default()
+    .to_string()
+}
+
+/// "66.67 %" (or "66,67 %") → 66.67.
+fn percent(text: &str) -> Option<f64> {
+    text.split('%')
+        .next()?
+        .trim()
+        .replace(',', ".")
+        .parse()
+        .ok()
+}
+
+/// Waits until `f(text of css)` holds on the dashboard, asking the server again (Show)
+/// every second, 30 s at most.
+async fn dashboard_until(d: &Driver, css: &str, what: &str, f: impl Fn(&str) -> bool) -> String {
+    let start = std::time::Instant::now();
+    loop {
+        let t = match d.try_find(css).await {
+            Some(e) => d.text(&e).await,
+            None => String::new(),
+        };
+        if f(&t) {
+            return t;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{css}: expected {what}, still {t:?}"
+        );
+        if let Some(show) = d.try_find("#dash-show").await {
+            d.click(&show).await;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
 }
 
 /// Waits until the status bar says online with nothing left to send.
@@ -155,6 +202,14 @@ async fn a_cashiers_shift_in_the_real_window() {
         .wait_text("#receipt-no", "a receipt number", |t| !t.trim().is_empty())
         .await;
     let receipt = receipt.trim().to_string();
+    // The NPS question follows the receipt; the caret stays in the scan input.
+    d.el("#nps-row").await;
+    d.el("#nps-10").await;
+    assert_eq!(
+        active_id(&d).await,
+        "scan-input",
+        "the NPS row takes no caret"
+    );
     shot(&d, "05-receipt").await;
     let after_sale = points(&d, "#cust-available").await;
     let spent = start_points - 100;
@@ -193,10 +248,40 @@ async fn a_cashiers_shift_in_the_real_window() {
     shot(&d, "07-enrol").await;
     let card: String = card.chars().filter(char::is_ascii_digit).collect();
 
+    // A customer without a card: Esc ends Ivan's service, "Sale without card" (F3) opens
+    // the amount, Enter confirms → a receipt number; the NPS question follows, a tap on 9
+    // is thanked, and the caret stayed in the scan input all along.
+    d.click(&d.el("#nav-scan").await).await;
+    d.keys(&d.el("#scan-input").await, ESCAPE).await;
+    d.click(&d.el("#nocard-open").await).await;
+    d.fill("#nocard-amount", "300").await;
+    shot(&d, "13-nocard").await;
+    d.keys(&d.el("#nocard-amount").await, ENTER).await;
+    let nocard = d
+        .wait_text("#nocard-receipt", "a receipt number", |t| {
+            !t.trim().is_empty()
+        })
+        .await;
+    assert_ne!(nocard.trim(), receipt, "a receipt of its own");
+    let paid = d.attr(&d.el("#nocard-paid").await, "data-minor").await;
+    assert_eq!(paid.as_deref(), Some("30000"), "300.00 paid");
+    d.el("#nps-row").await;
+    assert_eq!(active_id(&d).await, "scan-input", "the scanner still types");
+    shot(&d, "14-nps").await;
+    d.click(&d.el("#nps-9").await).await;
+    d.wait_text("#nps-thanks", "the thanks", |t| !t.trim().is_empty())
+        .await;
+    assert!(d.try_find("#nps-5").await.is_none(), "one answer per sale");
+    assert_eq!(active_id(&d).await, "scan-input", "the tap took no caret");
+
     // The server goes down: the till keeps selling, the pending count grows.
     server.stop().await;
     d.click(&d.el("#nav-scan").await).await;
     scan(&d, &card).await;
+    assert!(
+        d.try_find("#nps-row").await.is_none(),
+        "the NPS question goes with the next scan"
+    );
     d.wait_attr(
         "#status-online",
         "data-online",
@@ -267,6 +352,19 @@ async fn a_cashiers_shift_in_the_real_window() {
         value.chars().filter(char::is_ascii_digit).count() >= 2,
         "the 32 members enrolled today: {value:?}"
     );
+    // The sale without a card reached the server: the card share is below 100 % (the
+    // server may count the till's upload a moment after the status bar says 0 to sync:
+    // Show asks again).
+    dashboard_until(
+        &d,
+        "#fig-card_share_bp .tile-value",
+        "a card share below 100 %",
+        |t| percent(t).is_some_and(|p| p > 0.0 && p < 100.0),
+    )
+    .await;
+    // And so did the NPS answer (one 9: a promoter, NPS 100).
+    let nps = dashboard_until(&d, "#fig-nps .tile-value", "an NPS", |t| t.trim() == "100").await;
+    assert_eq!(nps.trim(), "100");
     let title = d.attr(&d.el("#fig-card_share_bp").await, "title").await;
     assert!(
         title.is_some_and(|t| t.contains('÷')),

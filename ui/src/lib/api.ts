@@ -5,10 +5,10 @@ import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import { toAppError } from './errors';
 import type {
-  AdjustInput, Adjusted, AppInfo, CheckoutInput, CustomerHit, CustomerPanel, DashboardRequest, DashboardView,
+  AdjustInput, Adjusted, AnonymousReceipt, AnonymousSaleInput, AppInfo, CheckoutInput, CustomerHit, CustomerPanel, DashboardRequest, DashboardView,
   EnrolInput, EnrolView, RegisteredTill, TillInfo, TillList, TriggerExport, TriggerList, TriggerRequest,
   History, Locale, QuoteRequest, QuoteView, Receipt, Reissued, ReissueInput, ReturnInput, ReturnReceipt,
-  SaleLookup, Session, SetupRequest, SyncStatusView, VirtualCardView,
+  NpsInput, SaleLookup, Session, SetupRequest, SyncStatusView, VirtualCardView,
 } from './types';
 
 export const inTauri: boolean = typeof window !== 'undefined' && '__TAURI_INTERNALS__' in window;
@@ -18,7 +18,7 @@ const notInApp = { code: 'NOT_IN_APP', message: 'these screens run inside the Lo
 let onSignedOut: (() => void) | null = null;
 let onWritten: (() => void) | null = null;
 /** Commands that record a fact (an outbox event): the status bar's pending count moves. */
-const WRITES = new Set(['checkout', 'return_sale', 'enrol', 'reissue_card', 'adjust']);
+const WRITES = new Set(['checkout', 'sell_without_card', 'nps_answer', 'return_sale', 'enrol', 'reissue_card', 'adjust']);
 
 /** Called after every successful write (the status bar refreshes its figures). */
 export function setWrittenHandler(f: () => void): void {
@@ -55,6 +55,8 @@ export const api = {
   customer: (id: number) => call<CustomerPanel>('customer', { id }),
   quote: (req: QuoteRequest) => call<QuoteView>('quote', { req }),
   checkout: (req: CheckoutInput) => call<Receipt>('checkout', { req }),
+  sellWithoutCard: (req: AnonymousSaleInput) => call<AnonymousReceipt>('sell_without_card', { req }),
+  npsAnswer: (req: NpsInput) => call<null>('nps_answer', { req }),
   findSale: (receipt: string) => call<SaleLookup>('find_sale', { receipt }),
   returnSale: (req: ReturnInput) => call<ReturnReceipt>('return_sale', { req }),
   enrol: (req: EnrolInput) => call<EnrolView>('enrol', { req }),

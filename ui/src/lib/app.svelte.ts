@@ -1,5 +1,6 @@
 // Application state shared by the screens (Svelte 5 runes).
 import type { AppError, AppInfo, CustomerPanel, Session, SyncStatusView } from './types';
+import { NpsQuestion } from './nps';
 import { i18n } from './i18n/index.svelte';
 import { api } from './api';
 import { toAppError } from './errors';
@@ -27,6 +28,13 @@ class AppState {
   returnReceipt = $state('');
   /** Wall clock, updated every second (ages in the status bar). */
   now = $state(Date.now());
+  /** The sale without a card is being entered (scan screen, no customer; F3). */
+  noCard = $state(false);
+  /**
+   * The NPS question after the last receipt (card sale or sale without a card); null when
+   * none is shown. It never takes the caret and goes away on the next scan.
+   */
+  nps = $state<NpsQuestion | null>(null);
   /** Errors that belong to no screen (locale switch, logout). */
   globalError = $state<AppError | null>(null);
 
@@ -52,6 +60,8 @@ class AppState {
   go(screen: Screen): void {
     if ((screen === 'history' || screen === 'reissue') && !this.customer) return;
     if (screen === 'owner' && !this.isOwner) return;
+    // The NPS question belongs right after the receipt: another screen ends it.
+    if (screen !== this.screen) this.nps = null;
     this.screen = screen;
     if (screen === 'scan') focusScan();
   }
@@ -59,6 +69,8 @@ class AppState {
   /** A customer was scanned or picked: a new sale starts. */
   serve(c: CustomerPanel): void {
     this.customer = c;
+    this.noCard = false;
+    this.nps = null;
     this.scanSeq++;
   }
 
@@ -73,9 +85,24 @@ class AppState {
     if (fresh && this.customer?.customer_id === c.customer_id) this.customer = fresh;
   }
 
+  /** A receipt was shown: the customer may answer "would you recommend us?". */
+  askNps(saleOpId: string): void {
+    this.nps = new NpsQuestion(saleOpId);
+  }
+
+  /** F3: the sale without a card (only when no customer is being served). */
+  sellWithoutCard(): void {
+    if (this.customer) return;
+    this.screen = 'scan';
+    this.noCard = true;
+    this.nps = null;
+  }
+
   /** Esc on the scan screen: ready for the next customer. */
   clearCustomer(): void {
     this.customer = null;
+    this.noCard = false;
+    this.nps = null;
     this.scanSeq++;
     this.hooks.clearScan?.();
     focusScan();
@@ -86,6 +113,8 @@ class AppState {
     this.customer = null;
     this.screen = 'scan';
     this.returnReceipt = '';
+    this.noCard = false;
+    this.nps = null;
   }
 }
 

@@ -40,6 +40,9 @@ export type { TriggerExport } from './bindings/TriggerExport';
 export type { TillInfo } from './bindings/TillInfo';
 export type { TillList } from './bindings/TillList';
 export type { RegisteredTill } from './bindings/RegisteredTill';
+export type { AnonymousSaleInput } from './bindings/AnonymousSaleInput';
+export type { AnonymousReceipt } from './bindings/AnonymousReceipt';
+export type { NpsInput } from './bindings/NpsInput';
 
 import type { AppInfo } from './bindings/AppInfo';
 import type { Session } from './bindings/Session';

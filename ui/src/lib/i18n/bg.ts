@@ -60,7 +60,7 @@ export const bg: Record<Key, string> = {
   'scan.noHits': 'Няма намерени за „{q}“.',
   'scan.pick': 'Намерени: {n}. Изберете клиента',
   'scan.emptyHint': 'Сканирайте картата или QR кода на клиента, или въведете телефон или име.',
-  'scan.emptyKeys': 'F4 връщане · F5 регистрация · Esc изчисти',
+  'scan.emptyKeys': 'F3 продажба без карта · F4 връщане · F5 регистрация · Esc изчисти',
 
   'cust.available': 'Налични',
   'cust.pending': 'Чакащи',
@@ -135,6 +135,19 @@ export const bg: Record<Key, string> = {
   'receipt.earned': 'натрупани точки: {n}',
   'receipt.settled': '{n} погасиха недостига',
   'receipt.next': 'Esc — следващ клиент',
+
+  'nocard.open': 'Продажба без карта',
+  'nocard.title': 'Продажба без карта за лоялност',
+  'nocard.intro': 'Не се трупат и не се използват точки; продажбата се отчита в показателите на собственика.',
+  'nocard.confirm': 'Приключи продажбата',
+  'nocard.cancel': 'Отказ',
+  'nocard.done': 'Продажбата без карта е записана · бележка',
+  'nocard.paid': 'Платено',
+  'nocard.next': 'Сканирайте картата на следващия клиент · F3 нова продажба без карта',
+  'nps.question': 'Бихте ли ни препоръчали?',
+  'nps.scale': '0 не · 10 със сигурност',
+  'nps.skip': 'Пропусни',
+  'nps.thanks': 'Благодарим за отговора!',
 
   'sale.subtotal': 'Сума',
   'sale.discount': 'Отстъпка',

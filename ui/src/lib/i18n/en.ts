@@ -59,7 +59,7 @@ export const en = {
   'scan.noHits': 'Nobody found for “{q}”.',
   'scan.pick': '{n} found: pick the customer',
   'scan.emptyHint': 'Scan the customer’s card or QR code, or type a phone number or a name.',
-  'scan.emptyKeys': 'F4 return · F5 enrol · Esc clear',
+  'scan.emptyKeys': 'F3 sale without card · F4 return · F5 enrol · Esc clear',
 
   'cust.available': 'Available',
   'cust.pending': 'Pending',
@@ -134,6 +134,19 @@ export const en = {
   'receipt.earned': 'earned {n} points',
   'receipt.settled': '{n} settled the shortfall',
   'receipt.next': 'Esc — next customer',
+
+  'nocard.open': 'Sale without card',
+  'nocard.title': 'Sale without a loyalty card',
+  'nocard.intro': 'No points are earned or spent; the sale counts in the owner’s figures.',
+  'nocard.confirm': 'Confirm sale',
+  'nocard.cancel': 'Cancel',
+  'nocard.done': 'Sale without card saved · receipt',
+  'nocard.paid': 'Paid',
+  'nocard.next': 'Scan the next customer’s card · F3 another sale without card',
+  'nps.question': 'Would you recommend us?',
+  'nps.scale': '0 no · 10 for sure',
+  'nps.skip': 'Skip',
+  'nps.thanks': 'Thank you for your answer!',
 
   'sale.subtotal': 'Subtotal',
   'sale.discount': 'Discount',

@@ -60,7 +60,7 @@ export const ru: Record<Key, string> = {
   'scan.noHits': 'По запросу «{q}» никого нет.',
   'scan.pick': 'Найдено: {n}. Выберите покупателя',
   'scan.emptyHint': 'Отсканируйте карту или QR-код покупателя, либо введите телефон или имя.',
-  'scan.emptyKeys': 'F4 возврат · F5 анкета · Esc очистить',
+  'scan.emptyKeys': 'F3 продажа без карты · F4 возврат · F5 анкета · Esc очистить',
 
   'cust.available': 'Доступно',
   'cust.pending': 'Ожидают',
@@ -135,6 +135,19 @@ export const ru: Record<Key, string> = {
   'receipt.earned': 'начислено баллов: {n}',
   'receipt.settled': '{n} погасили недостачу',
   'receipt.next': 'Esc — следующий покупатель',
+
+  'nocard.open': 'Продажа без карты',
+  'nocard.title': 'Продажа без карты лояльности',
+  'nocard.intro': 'Баллы не начисляются и не списываются; продажа учитывается в показателях владельца.',
+  'nocard.confirm': 'Провести продажу',
+  'nocard.cancel': 'Отмена',
+  'nocard.done': 'Продажа без карты проведена · чек',
+  'nocard.paid': 'Оплачено',
+  'nocard.next': 'Сканируйте карту следующего покупателя · F3 ещё одна продажа без карты',
+  'nps.question': 'Порекомендуете нас?',
+  'nps.scale': '0 нет · 10 точно да',
+  'nps.skip': 'Пропустить',
+  'nps.thanks': 'Спасибо за ответ!',
 
   'sale.subtotal': 'Сумма',
   'sale.discount': 'Скидка',
