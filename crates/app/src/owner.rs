@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use loyalty_sync::TransportError;
+use loyalty_sync::{reqwest_failure, TransportError};
 use loyalty_wire::Dashboard;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -52,18 +52,6 @@ struct OwnerApi {
     client: reqwest::Client,
 }
 
-fn net(e: reqwest::Error) -> TransportError {
-    if e.is_timeout() {
-        TransportError::Timeout(e.to_string())
-    } else if e.is_decode() {
-        TransportError::Decode(e.to_string())
-    } else if e.is_builder() {
-        TransportError::Config(e.to_string())
-    } else {
-        TransportError::Unreachable(e.to_string())
-    }
-}
-
 impl OwnerApi {
     fn new(base: &str, token: &str) -> Result<OwnerApi, TransportError> {
         let client = reqwest::Client::builder()
@@ -79,18 +67,16 @@ impl OwnerApi {
         })
     }
 
-    /// GET `path?query`: the body of a 2xx answer, else the server's `{code, message}`.
-    async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Vec<u8>, TransportError> {
-        let resp = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .query(query)
+    /// Sends `req` with the owner token: the body of a 2xx answer, else the server's
+    /// `{code, message}`.
+    async fn send(&self, req: reqwest::RequestBuilder) -> Result<Vec<u8>, TransportError> {
+        let resp = req
             .bearer_auth(&self.token)
             .send()
             .await
-            .map_err(net)?;
+            .map_err(reqwest_failure)?;
         let status = resp.status().as_u16();
-        let body = resp.bytes().await.map_err(net)?;
+        let body = resp.bytes().await.map_err(reqwest_failure)?;
         if (200..300).contains(&status) {
             Ok(body.to_vec())
         } else {
@@ -98,27 +84,21 @@ impl OwnerApi {
         }
     }
 
-    /// POST `path` with a JSON body: the decoded 2xx answer, else the server's error.
+    /// GET `path?query`: the body of a 2xx answer.
+    async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Vec<u8>, TransportError> {
+        let url = format!("{}{path}", self.base);
+        self.send(self.client.get(url).query(query)).await
+    }
+
+    /// POST `path` with a JSON body: the decoded 2xx answer.
     async fn post_json<B: Serialize, T: DeserializeOwned>(
         &self,
         path: &str,
         body: &B,
     ) -> Result<T, TransportError> {
-        let resp = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .json(body)
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .map_err(net)?;
-        let status = resp.status().as_u16();
-        let body = resp.bytes().await.map_err(net)?;
-        if (200..300).contains(&status) {
-            serde_json::from_slice(&body).map_err(|e| TransportError::Decode(e.to_string()))
-        } else {
-            Err(TransportError::from_answer(status, &body))
-        }
+        let url = format!("{}{path}", self.base);
+        let body = self.send(self.client.post(url).json(body)).await?;
+        serde_json::from_slice(&body).map_err(|e| TransportError::Decode(e.to_string()))
     }
 
     async fn get_json<T: DeserializeOwned>(

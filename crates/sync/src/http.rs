@@ -91,9 +91,13 @@ impl HttpTransport {
         &self,
         req: reqwest::RequestBuilder,
     ) -> Result<T, TransportError> {
-        let resp = req.bearer_auth(&self.token).send().await.map_err(net)?;
+        let resp = req
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(reqwest_failure)?;
         let status = resp.status().as_u16();
-        let body = resp.bytes().await.map_err(net)?;
+        let body = resp.bytes().await.map_err(reqwest_failure)?;
         decode(status, &body)
     }
 
@@ -107,8 +111,9 @@ impl HttpTransport {
     }
 }
 
-/// A reqwest failure → timeout / unreachable / bad answer.
-fn net(e: reqwest::Error) -> TransportError {
+/// A reqwest failure → timeout / unreachable / bad answer (also for the app's other calls
+/// to the server, e.g. the owner's).
+pub fn reqwest_failure(e: reqwest::Error) -> TransportError {
     if e.is_timeout() {
         TransportError::Timeout(e.to_string())
     } else if e.is_decode() {

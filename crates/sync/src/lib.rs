@@ -29,7 +29,7 @@ mod transport;
 pub use backoff::Backoff;
 pub use engine::{SyncEngine, SyncHandle};
 pub use error::{SyncError, TransportError};
-pub use http::{HttpOptions, HttpTransport};
+pub use http::{reqwest_failure, HttpOptions, HttpTransport};
 #[cfg(feature = "in-process")]
 pub use in_process::InProcessTransport;
 pub use status::{SyncStatus, KEEP_NOTES};
