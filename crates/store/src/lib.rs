@@ -145,6 +145,21 @@ fn card_prefix(till_id: &str) -> String {
     format!("2{n:04}")
 }
 
+/// A store of till "T01" in `dir`, for the unit tests of the modules.
+#[cfg(test)]
+pub(crate) fn test_store(dir: &tempfile::TempDir) -> Store {
+    Store::open(
+        dir.path().join("t.db"),
+        StoreOptions {
+            till_id: "T01".into(),
+            store_id: "S1".into(),
+            default_region: "RU".into(),
+            qr_seed: [7; 32],
+        },
+    )
+    .unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

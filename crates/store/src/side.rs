@@ -232,20 +232,11 @@ fn anonymous_sale(c: &rusqlite::Connection, op_id: &str) -> Result<Option<Anonym
 
 #[cfg(test)]
 mod tests {
-    use crate::{Store, StoreOptions};
+    use crate::Store;
     use chrono::{Duration, TimeZone, Utc};
 
     fn store(dir: &tempfile::TempDir) -> Store {
-        Store::open(
-            dir.path().join("t.db"),
-            StoreOptions {
-                till_id: "T01".into(),
-                store_id: "S1".into(),
-                default_region: "RU".into(),
-                qr_seed: [7; 32],
-            },
-        )
-        .unwrap()
+        crate::test_store(dir)
     }
 
     #[test]

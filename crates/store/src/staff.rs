@@ -143,20 +143,10 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::StoreOptions;
     use chrono::{Duration, TimeZone};
 
     fn store(dir: &tempfile::TempDir) -> Store {
-        Store::open(
-            dir.path().join("t.db"),
-            StoreOptions {
-                till_id: "T01".into(),
-                store_id: "S1".into(),
-                default_region: "RU".into(),
-                qr_seed: [7; 32],
-            },
-        )
-        .unwrap()
+        crate::test_store(dir)
     }
 
     #[test]
