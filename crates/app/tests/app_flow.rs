@@ -2,55 +2,14 @@
 //! login and lockout, owner-only actions, two tills spending the same points online
 //! (two-phase: the second is refused), the offline spend limit, sync status.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use loyalty_app::*;
 use loyalty_domain::Basket;
-use loyalty_server::backend::{self, Backend};
-use loyalty_server::config::Config;
-use loyalty_server::http::{self, RunningServer};
-use loyalty_server::token;
 use uuid::Uuid;
 
-struct Server {
-    url: String,
-    backend: Arc<dyn Backend>,
-    running: Option<RunningServer>,
-    _dir: tempfile::TempDir,
-}
-
-async fn server() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let config = Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.path().to_path_buf(),
-        ..Config::default()
-    };
-    let backend = backend::open(&config.effective_database_url())
-        .await
-        .unwrap();
-    backend.migrate().await.unwrap();
-    let running = http::start(config, backend.clone()).await.unwrap();
-    Server {
-        url: format!("http://{}", running.addr),
-        backend,
-        running: Some(running),
-        _dir: dir,
-    }
-}
-
-impl Server {
-    async fn token(&self) -> String {
-        let t = token::generate().unwrap();
-        self.backend
-            .register_till("Main St", &token::hash_token(&t), Utc::now())
-            .await
-            .unwrap();
-        t
-    }
-}
+mod support;
+use support::{server, Server};
 
 fn setup_req(url: &str, token: &str) -> SetupRequest {
     SetupRequest {
@@ -64,7 +23,7 @@ fn setup_req(url: &str, token: &str) -> SetupRequest {
 
 async fn till(s: &Server, dir: &std::path::Path) -> TillApp {
     let app = TillApp::open(dir, None).unwrap();
-    app.setup(setup_req(&s.url, &s.token().await))
+    app.setup(setup_req(&s.url, &s.till_token().await))
         .await
         .unwrap();
     app.start_sync().unwrap();
@@ -104,7 +63,7 @@ async fn setup_login_and_roles() {
     assert_eq!(app.login("2468").unwrap_err().code, "NOT_CONFIGURED");
     let bad = app.setup(setup_req(&s.url, "ltk_wrong")).await.unwrap_err();
     assert_eq!(bad.code, "UNAUTHORIZED", "{bad}");
-    let mut same = setup_req(&s.url, &s.token().await);
+    let mut same = setup_req(&s.url, &s.till_token().await);
     same.cashier_pin = same.owner_pin.clone();
     assert_eq!(app.setup(same).await.unwrap_err().code, "PIN_FORMAT");
     assert!(
@@ -113,7 +72,7 @@ async fn setup_login_and_roles() {
     );
 
     let info = app
-        .setup(setup_req(&s.url, &s.token().await))
+        .setup(setup_req(&s.url, &s.till_token().await))
         .await
         .unwrap();
     assert!(info.configured);
@@ -219,12 +178,7 @@ async fn two_tills_cannot_spend_the_same_points_online_and_offline_spend_is_capp
     .await;
 
     // Offline: B may spend only up to the owner's offline limit (500 in the demo program).
-    s.running
-        .take()
-        .unwrap()
-        .shutdown(Duration::from_millis(100))
-        .await
-        .unwrap();
+    s.stop().await;
     wait("B notices the outage", || !b.status().online).await;
     let limit = b.info().unwrap().offline_spend_limit;
     let available = b.scan(&e.card).unwrap().balance.available;

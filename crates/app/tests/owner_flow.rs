@@ -3,70 +3,14 @@
 //! copy when the server is down, refused to a cashier (`FORBIDDEN`) and without a token;
 //! trigger lists as JSON and exported as the server's CSV into the data folder.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
 use loyalty_app::*;
-use loyalty_server::backend::{self, Backend};
-use loyalty_server::config::Config;
-use loyalty_server::http::{self, RunningServer};
-use loyalty_server::{owner, token};
 use loyalty_store::Channel;
 use uuid::Uuid;
 
-struct Server {
-    url: String,
-    backend: Arc<dyn Backend>,
-    running: Option<RunningServer>,
-    _dir: tempfile::TempDir,
-}
-
-async fn server() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let config = Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.path().to_path_buf(),
-        ..Config::default()
-    };
-    let backend = backend::open(&config.effective_database_url())
-        .await
-        .unwrap();
-    backend.migrate().await.unwrap();
-    let running = http::start(config, backend.clone()).await.unwrap();
-    Server {
-        url: format!("http://{}", running.addr),
-        backend,
-        running: Some(running),
-        _dir: dir,
-    }
-}
-
-impl Server {
-    async fn till_token(&self) -> String {
-        let t = token::generate().unwrap();
-        self.backend
-            .register_till("Main St", &token::hash_token(&t), Utc::now())
-            .await
-            .unwrap();
-        t
-    }
-
-    /// What `loyalty-server owner token` does.
-    async fn owner_token(&self) -> String {
-        let t = token::generate_owner().unwrap();
-        owner::set_owner_token(self.backend.as_ref(), &token::hash_token(&t), Utc::now())
-            .await
-            .unwrap();
-        t
-    }
-
-    async fn stop(&mut self) {
-        if let Some(r) = self.running.take() {
-            r.shutdown(Duration::from_millis(200)).await.unwrap();
-        }
-    }
-}
+mod support;
+use support::{server, Server};
 
 const OWNER_PIN: &str = "1357";
 const CASHIER_PIN: &str = "2468";
