@@ -44,7 +44,7 @@ pub const MIGRATIONS: &[Migration] = &[
 ];
 
 /// SQLite page cache: 16 MiB (negative = KiB), keeps RSS modest at a million members.
-const CACHE_SIZE_KIB: i64 = 16_000;
+pub(crate) const CACHE_SIZE_KIB: i64 = 16_000;
 
 /// Opens (creating if needed) the database with the store's pragmas and migrates it.
 pub fn open_connection(path: &Path) -> Result<Connection> {

@@ -93,6 +93,9 @@ pub struct Store {
     card_prefix: String,
     /// Server time − local time (ms), cached from `sync_state`.
     clock_offset_ms: i64,
+    /// A first start's snapshot is being applied with the larger page cache
+    /// ([`Store::apply_snapshot_page`]).
+    snapshot_cache: bool,
 }
 
 impl Store {
@@ -116,6 +119,7 @@ impl Store {
             programs,
             card_prefix,
             clock_offset_ms,
+            snapshot_cache: false,
         })
     }
 

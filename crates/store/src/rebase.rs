@@ -31,13 +31,19 @@ use crate::facts::{facts_after, OwnFact};
 use crate::ledger::{post, Posting};
 use crate::ops::ms;
 use crate::sync_state::{self, offset_ms};
-use crate::sync_upsert::{link_referrers, upsert_account, upsert_program};
+use crate::sync_upsert::{insert_new_account, link_referrers, upsert_account, upsert_program};
 use crate::Store;
 
 /// WAL pages (4 KiB) a bootstrap lets accumulate before it copies them into the database:
 /// the indexes' pages, rewritten by page after page, are copied once per 200 MiB instead of
 /// once per snapshot page.
 pub const SNAPSHOT_CHECKPOINT_PAGES: i64 = 50_000;
+
+/// Page cache (KiB) while a first start's snapshot is applied: a million members' indexes
+/// (card numbers, phones, names, lot expiries) take random inserts; with them in memory a
+/// page costs a fraction. Back to the usual 16 MiB after the last page
+/// ([`Store::end_snapshot`]).
+pub const SNAPSHOT_CACHE_KIB: i64 = 256 * 1024;
 
 /// One page of server state to apply: a `changes` answer, or a snapshot page.
 #[derive(Debug, Clone, Copy)]
@@ -75,12 +81,20 @@ pub struct SyncReport {
 impl Store {
     /// Applies a `GET /api/v1/changes` answer: see the module doc. `local_now` is the till's
     /// raw clock when the answer arrived (the server clock offset is recorded from it).
+    ///
+    /// Committed without waiting for the disk (`synchronous=NORMAL` for this commit only):
+    /// a page holds nothing but server state and the cursor that goes with it, so a power
+    /// cut that loses it loses nothing the next pull does not bring back, and under WAL the
+    /// next durable commit (any till operation) makes it durable with itself. Ten tills
+    /// catching up after an outage pull hundreds of pages each: one disk flush per page was
+    /// most of their time.
     pub fn apply_changes(
         &mut self,
         changes: &ChangesResponse,
         local_now: DateTime<Utc>,
     ) -> Result<SyncReport> {
-        self.apply_batch(
+        self.conn.execute_batch("PRAGMA synchronous=NORMAL")?;
+        let applied = self.apply_batch(
             &SyncBatch {
                 accounts: &changes.accounts,
                 programs: &changes.programs,
@@ -89,11 +103,16 @@ impl Store {
                 server_time: changes.server_time,
             },
             local_now,
-        )
+        );
+        let restored = self.conn.execute_batch("PRAGMA synchronous=FULL");
+        let report = applied?;
+        restored?;
+        Ok(report)
     }
 
-    /// [`Store::apply_batch`] for a page of a first start's snapshot: the same transaction,
-    /// committed without waiting for the disk (`synchronous=NORMAL` for this commit only;
+    /// [`Store::apply_batch`] for a page of a first start's snapshot, with a larger page
+    /// cache until the last page ([`SNAPSHOT_CACHE_KIB`]): the same transaction, committed
+    /// without waiting for the disk (`synchronous=NORMAL` for this commit only;
     /// under WAL a power cut may lose the last commits, never corrupt the file) and without
     /// copying the WAL into the database after every page (auto-checkpoint only past
     /// [`SNAPSHOT_CHECKPOINT_PAGES`]; the last page, the one carrying the cursor,
@@ -105,6 +124,11 @@ impl Store {
         batch: &SyncBatch<'_>,
         local_now: DateTime<Utc>,
     ) -> Result<SyncReport> {
+        if !self.snapshot_cache {
+            self.conn
+                .execute_batch(&format!("PRAGMA cache_size=-{SNAPSHOT_CACHE_KIB}"))?;
+            self.snapshot_cache = true;
+        }
         let usual: i64 = self
             .conn
             .query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))?;
@@ -118,10 +142,22 @@ impl Store {
         let report = applied?;
         restored?;
         if batch.cursor.is_some() {
+            self.end_snapshot()?;
             self.conn
                 .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         }
         Ok(report)
+    }
+
+    /// Back to the usual page cache after snapshot pages (the last page does it; the sync
+    /// engine calls it when a bootstrap stops half-way).
+    pub fn end_snapshot(&mut self) -> Result<()> {
+        if self.snapshot_cache {
+            self.conn
+                .execute_batch(&format!("PRAGMA cache_size=-{}", crate::db::CACHE_SIZE_KIB))?;
+            self.snapshot_cache = false;
+        }
+        Ok(())
     }
 
     /// Applies one page of server state (a changes answer or a snapshot page) in one
@@ -141,19 +177,32 @@ impl Store {
         for p in batch.programs {
             upsert_program(&tx, p, now)?;
         }
-        let mut local = Vec::with_capacity(batch.accounts.len());
         for s in batch.accounts {
             check_book(s)?;
-            local.push(upsert_account(&tx, s, now, &mut report)?);
         }
-        link_referrers(&tx, batch.accounts)?;
         let pending = facts_after(&tx, batch.included_upto_seq, u32::MAX)?;
+        let touching = by_account(&pending);
         let op = format!("sync:{}", batch.cursor.unwrap_or(0));
-        for (s, (account, created)) in batch.accounts.iter().zip(local) {
-            let book = rebase(&s.book, &pending, &mut report);
-            report.points_delta += materialise(&tx, account, created, &book, &op, now)?;
+        for s in batch.accounts {
+            let mine = touching.get(s.account_uid.as_str());
+            // An account new here that none of this till's pending facts touch: the
+            // server's book as it is, written with plain inserts.
+            let fresh = match mine {
+                None => insert_new_account(&tx, s, now, &mut report)?,
+                Some(_) => None,
+            };
+            let delta = match fresh {
+                Some(account) => materialise(&tx, account, true, &s.book, &op, now)?,
+                None => {
+                    let (account, created) = upsert_account(&tx, s, now, &mut report)?;
+                    let book = rebase(&s.book, mine.map_or(&[], Vec::as_slice), &mut report);
+                    materialise(&tx, account, created, &book, &op, now)?
+                }
+            };
+            report.points_delta += delta;
             report.accounts += 1;
         }
+        link_referrers(&tx, batch.accounts)?;
         if let Some(c) = batch.cursor {
             sync_state::set(&tx, sync_state::CURSOR, c)?;
         }
@@ -202,10 +251,31 @@ fn check_book(s: &AccountState) -> Result<()> {
     Ok(())
 }
 
-/// The server's book plus this till's facts not yet included that touch it.
+/// This till's pending facts by the accounts they touch (their own account, and the
+/// referrer a sale credits), each list in `seq` order.
+fn by_account(pending: &[OwnFact]) -> HashMap<&str, Vec<&OwnFact>> {
+    let mut map: HashMap<&str, Vec<&OwnFact>> = HashMap::new();
+    for f in pending {
+        let own = f.fact.account_uid();
+        map.entry(own).or_default().push(f);
+        if let Fact::Sale {
+            referrer: Some((r, _)),
+            ..
+        } = &f.fact
+        {
+            if r != own {
+                map.entry(r.as_str()).or_default().push(f);
+            }
+        }
+    }
+    map
+}
+
+/// The server's book plus this till's facts not yet included that touch it (`pending`: in
+/// `seq` order; facts that do not touch the account are ignored).
 pub(crate) fn rebase(
     server: &AccountBook,
-    pending: &[OwnFact],
+    pending: &[&OwnFact],
     report: &mut SyncReport,
 ) -> AccountBook {
     let mut book = server.clone();

@@ -48,7 +48,7 @@ fn upsert_customer(
     report: &mut SyncReport,
 ) -> Result<i64> {
     let p = &c.profile;
-    let phone = p.phone.as_ref().map(|s| s.trim()).filter(|s| !s.is_empty());
+    let phone = clean_phone(p);
     let taken: Option<i64> = match phone {
         Some(ph) => tx
             .prepare_cached("SELECT id FROM customers WHERE phone = ?1 AND uid <> ?2")?
@@ -94,31 +94,112 @@ fn upsert_customer(
         ])?;
         return Ok(id);
     }
-    tx.prepare_cached(
-        "INSERT INTO customers (uid, name, name_norm, phone, email, birthday, gender, age_group,
-            home_store, preferred_channel, marketing_consent, consent_at, tags, enrolled_at,
-            enrolled_store, enrolled_till, op_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, '', ?1)",
-    )?
-    .execute(params![
-        c.customer_uid,
-        p.name,
-        p.name.to_lowercase(),
-        phone,
-        p.email,
-        birthday,
-        p.gender,
-        p.age_group,
-        p.home_store,
-        channel(&p.preferred_channel),
-        p.marketing_consent,
-        p.marketing_consent.then(|| ms(now)),
-        tags,
-        ms(now),
-        p.home_store.clone().unwrap_or_default(),
-    ])?;
+    match insert_customer(tx, c, phone, now)? {
+        Some(id) => {
+            report.customers_added += 1;
+            Ok(id)
+        }
+        None => Err(bad(format!(
+            "customer {} could not be stored: uid or phone taken",
+            c.customer_uid
+        ))),
+    }
+}
+
+/// Inserts the customer row of `c` with `phone`; `None` (nothing written) when its uid or
+/// phone is already taken here.
+fn insert_customer(
+    tx: &Connection,
+    c: &CustomerState,
+    phone: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>> {
+    let p = &c.profile;
+    let tags = serde_json::to_string(&p.tags)?;
+    let birthday = p.birthday.map(|d| d.format("%Y-%m-%d").to_string());
+    let n = tx
+        .prepare_cached(
+            "INSERT INTO customers (uid, name, name_norm, phone, email, birthday, gender,
+                age_group, home_store, preferred_channel, marketing_consent, consent_at, tags,
+                enrolled_at, enrolled_store, enrolled_till, op_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, '', ?1)
+             ON CONFLICT DO NOTHING",
+        )?
+        .execute(params![
+            c.customer_uid,
+            p.name,
+            p.name.to_lowercase(),
+            phone,
+            p.email,
+            birthday,
+            p.gender,
+            p.age_group,
+            p.home_store,
+            channel(&p.preferred_channel),
+            p.marketing_consent,
+            p.marketing_consent.then(|| ms(now)),
+            tags,
+            ms(now),
+            p.home_store.clone().unwrap_or_default(),
+        ])?;
+    Ok((n == 1).then(|| tx.last_insert_rowid()))
+}
+
+/// The phone of a profile as stored: trimmed, `None` when empty.
+fn clean_phone(p: &loyalty_domain::Profile) -> Option<&str> {
+    p.phone.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// The fast path for an account this till does not know, whose customer and cards are new
+/// here too (every account of a first start): plain inserts, none of the general path's
+/// look-ups. `None` — nothing written — when the account, its customer's uid or phone, or
+/// one of its cards already exists here: the caller takes [`upsert_account`], which decides
+/// those cases.
+pub(crate) fn insert_new_account(
+    tx: &Connection,
+    s: &AccountState,
+    now: DateTime<Utc>,
+    report: &mut SyncReport,
+) -> Result<Option<i64>> {
+    let Some(c) = &s.customer else {
+        return Ok(None);
+    };
+    let cards = s
+        .cards
+        .iter()
+        .map(|c| card_fields(c, &s.account_uid))
+        .collect::<Result<Vec<_>>>()?;
+    let mut numbers: Vec<&str> = cards.iter().map(|c| c.0).collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    if numbers.len() != cards.len() {
+        return Ok(None);
+    }
+    let known = tx
+        .prepare_cached("SELECT 1 FROM accounts WHERE uid = ?1")?
+        .exists([&s.account_uid])?;
+    if known {
+        return Ok(None);
+    }
+    for number in numbers {
+        let taken = tx
+            .prepare_cached("SELECT 1 FROM cards WHERE number = ?1")?
+            .exists([number])?;
+        if taken {
+            return Ok(None);
+        }
+    }
+    let Some(customer) = insert_customer(tx, c, clean_phone(&c.profile), now)? else {
+        return Ok(None);
+    };
     report.customers_added += 1;
-    Ok(tx.last_insert_rowid())
+    tx.prepare_cached("INSERT INTO accounts (customer_id, created_at, uid) VALUES (?1, ?2, ?3)")?
+        .execute(params![customer, ms(now), s.account_uid])?;
+    let account = tx.last_insert_rowid();
+    for card in cards {
+        insert_card(tx, account, &s.account_uid, card, now, report)?;
+    }
+    Ok(Some(account))
 }
 
 /// A customer row for an account the server sent without one (uid = the account uid).
@@ -203,40 +284,20 @@ fn merge_card(
     now: DateTime<Utc>,
     report: &mut SyncReport,
 ) -> Result<()> {
-    let kind = match c.kind.as_str() {
-        k @ ("primary" | "family") => k,
-        k => return Err(bad(format!("card {}: unknown kind {k:?}", c.number))),
-    };
-    let blocked = match c.status.as_str() {
-        "active" => false,
-        "blocked" => true,
-        st => return Err(bad(format!("card {}: unknown status {st:?}", c.number))),
-    };
-    let number = c.number.trim();
-    if number.is_empty() {
-        return Err(bad(format!("account {account_uid}: empty card number")));
-    }
+    let (number, kind, blocked) = card_fields(c, account_uid)?;
     let local: Option<(i64, String)> = tx
         .prepare_cached("SELECT account_id, status FROM cards WHERE number = ?1")?
         .query_row([number], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     match local {
-        None => {
-            tx.prepare_cached(
-                "INSERT INTO cards (number, account_id, kind, status, issued_at, blocked_at, op_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?
-            .execute(params![
-                number,
-                account,
-                kind,
-                if blocked { "blocked" } else { "active" },
-                ms(now),
-                blocked.then(|| ms(now)),
-                account_uid
-            ])?;
-            report.cards_added += 1;
-        }
+        None => insert_card(
+            tx,
+            account,
+            account_uid,
+            (number, kind, blocked),
+            now,
+            report,
+        )?,
         Some((acc, _)) if acc != account => {
             return Err(bad(format!(
                 "card {number} belongs to another account locally"
@@ -252,6 +313,50 @@ fn merge_card(
             }
         }
     }
+    Ok(())
+}
+
+/// A card's number, kind and whether it is blocked, checked.
+fn card_fields<'a>(c: &'a CardState, account_uid: &str) -> Result<(&'a str, &'static str, bool)> {
+    let kind = match c.kind.as_str() {
+        "primary" => "primary",
+        "family" => "family",
+        k => return Err(bad(format!("card {}: unknown kind {k:?}", c.number))),
+    };
+    let blocked = match c.status.as_str() {
+        "active" => false,
+        "blocked" => true,
+        st => return Err(bad(format!("card {}: unknown status {st:?}", c.number))),
+    };
+    let number = c.number.trim();
+    if number.is_empty() {
+        return Err(bad(format!("account {account_uid}: empty card number")));
+    }
+    Ok((number, kind, blocked))
+}
+
+fn insert_card(
+    tx: &Connection,
+    account: i64,
+    account_uid: &str,
+    (number, kind, blocked): (&str, &str, bool),
+    now: DateTime<Utc>,
+    report: &mut SyncReport,
+) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO cards (number, account_id, kind, status, issued_at, blocked_at, op_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        number,
+        account,
+        kind,
+        if blocked { "blocked" } else { "active" },
+        ms(now),
+        blocked.then(|| ms(now)),
+        account_uid
+    ])?;
+    report.cards_added += 1;
     Ok(())
 }
 

@@ -367,3 +367,54 @@ fn clock_offset_and_pending_events() {
     assert_eq!(s.server_offset_ms(), 3_000);
     assert_eq!(s.last_sync_at().expect("last"), Some(t(5)));
 }
+
+/// Accounts new to a till take plain inserts (a first start's path); one whose customer's
+/// phone is already a local customer's gives way to the general path: stored without the
+/// phone and reported, the local customer keeps it. Both end equal to the server's books,
+/// through a snapshot page as through changes.
+#[test]
+fn new_accounts_take_plain_inserts_and_give_way_on_conflicts() {
+    let mut w = world();
+    let (_, card_a, uid_a) = enrol(&mut w.t1.s, "Anna", "+79161110011", t0());
+    let (_, card_b, uid_b) = enrol(&mut w.t1.s, "Boris", "+79161110012", t0());
+    sale(&mut w.t1.s, &card_a, 40_000, 0, t(1));
+    sale(&mut w.t1.s, &card_b, 10_000, 0, t(1));
+    w.server.upload("T01", &mut w.t1.s);
+    // T02 enrolled someone with Anna's phone before it ever synced.
+    let (_, _, local_uid) = enrol(&mut w.t2.s, "Anna (T02)", "+79161110011", t0());
+    let changes = w.server.changes("T02", 0, t(2));
+    let report = w.t2.s.apply_changes(&changes, t(2)).expect("apply");
+    invariants(&w.t2.s);
+    assert_eq!(report.phone_conflicts, vec![uid_a.clone()]);
+    assert_eq!((report.customers_added, report.cards_added), (2, 2));
+    for uid in [&uid_a, &uid_b] {
+        assert_account_matches(&w.t2.s, uid, &w.server.books[uid], &[t(2), t(30)], "T02");
+    }
+    let by_phone = |s: &Store, p: &str| s.lookup(p, t(2)).expect("phone").customer.uid;
+    assert_eq!(by_phone(&w.t2.s, "+79161110011"), local_uid);
+    assert_eq!(by_phone(&w.t2.s, "+79161110012"), uid_b);
+    assert_eq!(
+        w.t2.s.lookup(&card_a, t(2)).expect("card").customer.uid,
+        uid_a
+    );
+
+    // The same state as a first start's snapshot page on a third, fresh till.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut t3 = open(&dir.path().join("t3.db"), "T03");
+    let page = loyalty_store::SyncBatch {
+        accounts: &changes.accounts,
+        programs: &changes.programs,
+        cursor: Some(changes.next),
+        included_upto_seq: 0,
+        server_time: t(2),
+    };
+    let r3 = t3.apply_snapshot_page(&page, t(2)).expect("snapshot page");
+    invariants(&t3);
+    assert!(r3.phone_conflicts.is_empty());
+    for uid in [&uid_a, &uid_b] {
+        assert_account_matches(&t3, uid, &w.server.books[uid], &[t(2), t(30)], "T03");
+    }
+    let fp = fingerprint(&t3);
+    t3.apply_snapshot_page(&page, t(2)).expect("again");
+    assert_eq!(fingerprint(&t3), fp, "a page applied twice changes nothing");
+}

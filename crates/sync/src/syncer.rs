@@ -126,7 +126,12 @@ impl Syncer {
             .run(|s| Ok(s.last_sync_at()?.is_none() && s.sync_cursor()? == 0))
             .await?;
         if never_synced {
-            self.bootstrap(&mut report, status).await?;
+            let done = self.bootstrap(&mut report, status).await;
+            if done.is_err() {
+                // The larger page cache of snapshot pages is not kept while the till serves.
+                let _ = self.store.run(|s| s.end_snapshot()).await;
+            }
+            done?;
         }
         self.pull(&mut report).await?;
         let (pending, last, offset) = self
@@ -230,7 +235,7 @@ impl Syncer {
             })
             .await?;
         let mut cursor: Option<i64> = None;
-        let mut done: u64 = 0;
+        let (mut done, mut total): (u64, u64) = (0, 0);
         status.send_modify(|st| st.bootstrap_progress = Some((0, 0)));
         let mut fetching = self.fetch_snapshot(None);
         loop {
@@ -247,7 +252,8 @@ impl Syncer {
             let first_cursor = *cursor.get_or_insert(page.cursor);
             let last = page.next_after.is_none() || page.accounts.is_empty();
             let n = page.accounts.len();
-            let total = u64::try_from(page.total).unwrap_or(0);
+            // Counted with the first page only.
+            total = total.max(u64::try_from(page.total).unwrap_or(0));
             self.store
                 .run(move |s| {
                     s.apply_snapshot_page(
