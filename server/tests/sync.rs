@@ -189,7 +189,8 @@ async fn snapshot_pages_every_account_once(db: Db) {
         };
         let (st, page) = s.get(&till, &path).await;
         assert_eq!(st, 200);
-        assert_eq!(page["total"], 5);
+        // Counted with the first page only.
+        assert_eq!(page["total"], if after.is_none() { 5 } else { 0 });
         first_cursor.get_or_insert(page["cursor"].as_i64().unwrap());
         for a in page["accounts"].as_array().unwrap() {
             seen.push(a["account_uid"].as_str().unwrap().to_string());

@@ -99,7 +99,9 @@ pub struct SnapshotPage {
     /// The global `gseq` when this page was read. Keep the cursor of the FIRST page and
     /// pull `changes` from it after the last page: nothing changed meanwhile is missed.
     pub cursor: i64,
-    /// Number of accounts on the server (for a progress bar).
+    /// Number of accounts on the server (for a progress bar), counted for the first page
+    /// (`after` absent); 0 on the following pages (counting a million rows per page was
+    /// a tenth of the server's snapshot work): keep the first page's.
     pub total: i64,
     #[schema(value_type = Vec<Object>)]
     pub programs: Vec<ProgramConfig>,

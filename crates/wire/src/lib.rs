@@ -40,7 +40,7 @@ pub const MAX_BATCH: usize = 1000;
 
 /// Default and largest page sizes of `changes` and `snapshot`.
 pub const DEFAULT_PAGE: u32 = 200;
-pub const MAX_PAGE: u32 = 1000;
+pub const MAX_PAGE: u32 = 5000;
 
 /// `GET /api/v1/health` answer.
 #[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq, utoipa::ToSchema)]

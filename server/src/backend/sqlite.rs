@@ -42,6 +42,13 @@ pub use migrate::MIGRATIONS;
 /// SQLite page cache in KiB.
 const CACHE_SIZE_KIB: i64 = 32_000;
 
+/// WAL pages (4 KiB) the writer lets accumulate before it copies them into the database
+/// itself: a backstop only — the checkpointer thread ([`Checkpointer`]) copies them every
+/// [`CHECKPOINT_EVERY`] without holding up a commit.
+const CHECKPOINT_BACKSTOP_PAGES: i64 = 16_384;
+/// How often the checkpointer copies the WAL into the database.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
 /// Events applied in one group commit at most (more uploads wait for the next one).
 const GROUP_MAX_EVENTS: usize = 2_000;
 
@@ -55,6 +62,53 @@ pub struct SqliteBackend {
     /// Device tokens looked up in the last second (see [`TokenCache`]).
     tokens: TokenCache,
     uploads: Arc<Mutex<Vec<Queued>>>,
+    _checkpointer: Checkpointer,
+}
+
+/// Copies the WAL into the database on a thread and connection of its own (`PRAGMA
+/// wal_checkpoint(PASSIVE)`: it never waits for, nor blocks, the writer or the readers),
+/// so a commit never pays for the copy: with SQLite's automatic checkpoint, the commit that
+/// crosses 1 000 WAL pages copies them all before its upload is answered, and a page
+/// rewritten by every commit (an account's book, a day's totals) is copied every time.
+/// Stops when dropped.
+struct Checkpointer {
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    fn start(path: &Path) -> Result<Checkpointer> {
+        let conn = connect(path)?;
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || {
+                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                    stopped.recv_timeout(CHECKPOINT_EVERY)
+                {
+                    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                    {
+                        tracing::warn!(
+                            "WAL checkpoint failed (the writer's backstop remains): {e}"
+                        );
+                    }
+                }
+            })
+            .map_err(|e| BackendError::Db(format!("cannot start the checkpoint thread: {e}")))?;
+        Ok(Checkpointer {
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 impl SqliteBackend {
@@ -62,8 +116,12 @@ impl SqliteBackend {
     /// [`Backend::migrate`] next.
     pub async fn open(path: &Path) -> Result<Self> {
         let path = path.to_path_buf();
-        let (conn, reader) = tokio::task::spawn_blocking(move || {
-            Ok::<_, BackendError>((connect(&path)?, connect(&path)?))
+        let (conn, reader, checkpointer) = tokio::task::spawn_blocking(move || {
+            let conn = connect(&path)?;
+            conn.execute_batch(&format!(
+                "PRAGMA wal_autocheckpoint={CHECKPOINT_BACKSTOP_PAGES}"
+            ))?;
+            Ok::<_, BackendError>((conn, connect(&path)?, Checkpointer::start(&path)?))
         })
         .await
         .map_err(|e| BackendError::Db(format!("opening worker failed: {e}")))??;
@@ -72,6 +130,7 @@ impl SqliteBackend {
             reader: Arc::new(Mutex::new(reader)),
             tokens: TokenCache::default(),
             uploads: Arc::new(Mutex::new(Vec::new())),
+            _checkpointer: checkpointer,
         })
     }
 
@@ -156,7 +215,8 @@ fn connect(path: &Path) -> Result<Connection> {
         )));
     }
     conn.execute_batch(&format!(
-        "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-{CACHE_SIZE_KIB};"
+        "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-{CACHE_SIZE_KIB};
+         PRAGMA temp_store=MEMORY;"
     ))?;
     conn.set_prepared_statement_cache_capacity(128);
     Ok(conn)

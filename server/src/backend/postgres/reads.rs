@@ -150,8 +150,10 @@ pub async fn snapshot_page(
         .query_one("SELECT value FROM counters WHERE name = 'gseq'", &[])
         .await?;
     let cursor: i64 = col(&row, 0)?;
-    let row = t.query_one("SELECT COUNT(*) FROM accounts", &[]).await?;
-    let total: i64 = col(&row, 0)?;
+    let total: i64 = match after {
+        None => col(&t.query_one("SELECT COUNT(*) FROM accounts", &[]).await?, 0)?,
+        Some(_) => 0,
+    };
     let rows = t
         .query(
             "SELECT uid, gseq, book FROM accounts WHERE uid > $1 ORDER BY uid LIMIT $2",

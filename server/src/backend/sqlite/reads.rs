@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use loyalty_domain::{AccountBook, Points, ProgramConfig};
 use loyalty_wire::{AccountState, CardState, ChangesResponse, CustomerState, SnapshotPage};
 use rusqlite::{params, Connection, OptionalExtension};
+use std::collections::HashMap;
 
 /// Everything a till needs about one account.
 pub fn account_state(
@@ -51,6 +52,75 @@ pub fn account_state(
         book,
         reserved: reserved(c, uid, now)?,
     })
+}
+
+/// [`account_state`] of every account of `rows` (sorted by uid, as a snapshot page reads
+/// them), with three range reads for the whole page instead of three look-ups per account.
+fn states_of_range(
+    c: &Connection,
+    rows: Vec<(String, i64, String)>,
+    now: DateTime<Utc>,
+) -> Result<Vec<AccountState>> {
+    let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+        return Ok(Vec::new());
+    };
+    let range = params![first.0, last.0];
+    let mut customers: HashMap<String, CustomerState> = HashMap::with_capacity(rows.len());
+    {
+        let mut st = c.prepare_cached(
+            "SELECT account_uid, uid, profile, referrer_uid FROM customers
+             WHERE account_uid BETWEEN ?1 AND ?2",
+        )?;
+        let mut q = st.query(range)?;
+        while let Some(r) = q.next()? {
+            let profile: String = r.get(2)?;
+            customers.insert(
+                r.get(0)?,
+                CustomerState {
+                    customer_uid: r.get(1)?,
+                    profile: serde_json::from_str(&profile)?,
+                    referrer_uid: r.get(3)?,
+                },
+            );
+        }
+    }
+    let mut cards: HashMap<String, Vec<CardState>> = HashMap::with_capacity(rows.len());
+    {
+        let mut st = c.prepare_cached(
+            "SELECT account_uid, number, status, kind FROM cards
+             WHERE account_uid BETWEEN ?1 AND ?2 ORDER BY account_uid, created_at, number",
+        )?;
+        let mut q = st.query(range)?;
+        while let Some(r) = q.next()? {
+            cards.entry(r.get(0)?).or_default().push(CardState {
+                number: r.get(1)?,
+                status: r.get(2)?,
+                kind: r.get(3)?,
+            });
+        }
+    }
+    let reserved: HashMap<String, Points> = c
+        .prepare_cached(
+            "SELECT account_uid, SUM(points) FROM reservations
+             WHERE account_uid BETWEEN ?1 AND ?2 AND status = 'active' AND expires_at > ?3
+             GROUP BY account_uid",
+        )?
+        .query_map(params![first.0, last.0, ts(now)], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    rows.into_iter()
+        .map(|(uid, gseq, json)| {
+            Ok(AccountState {
+                book: parse_book(&uid, &json)?,
+                customer: customers.remove(&uid),
+                cards: cards.remove(&uid).unwrap_or_default(),
+                reserved: reserved.get(&uid).copied().unwrap_or(0),
+                account_uid: uid,
+                gseq,
+            })
+        })
+        .collect()
 }
 
 /// Points held by active, unexpired reservations of an account.
@@ -124,9 +194,10 @@ pub fn snapshot_page(
     let cursor: i64 = tx
         .prepare_cached("SELECT value FROM counters WHERE name = 'gseq'")?
         .query_row([], |r| r.get(0))?;
-    let total: i64 = tx
-        .prepare_cached("SELECT COUNT(*) FROM accounts")?
-        .query_row([], |r| r.get(0))?;
+    let total: i64 = match after {
+        None => tx.query_row("SELECT COUNT(*) FROM accounts", [], |r| r.get(0))?,
+        Some(_) => 0,
+    };
     let mut rows: Vec<(String, i64, String)> = {
         let mut st = tx.prepare_cached(
             "SELECT uid, gseq, book FROM accounts WHERE uid > ?1 ORDER BY uid LIMIT ?2",
@@ -137,11 +208,7 @@ pub fn snapshot_page(
         rows.collect::<rusqlite::Result<_>>()?
     };
     let next_after = pages::cut_snapshot(&mut rows, limit);
-    let mut accounts = Vec::with_capacity(rows.len());
-    for (uid, gseq, json) in rows {
-        let book = parse_book(&uid, &json)?;
-        accounts.push(account_state(&tx, &uid, gseq, book, now)?);
-    }
+    let accounts = states_of_range(&tx, rows, now)?;
     let programs = programs(&tx, 0)?;
     tx.commit()?;
     Ok(SnapshotPage {
