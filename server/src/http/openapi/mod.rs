@@ -6,7 +6,7 @@
 mod fact;
 mod responses;
 
-use super::{handlers, owner};
+use super::{handlers, members, owner};
 use serde_json::Value;
 use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -32,6 +32,9 @@ use utoipa::{Modify, OpenApi};
         owner::get_tills,
         owner::post_till,
         owner::revoke_till,
+        members::post_import,
+        members::get_import,
+        members::get_export,
     ),
     modifiers(&BearerAuth)
 )]
@@ -77,8 +80,17 @@ pub fn document() -> &'static Value {
         });
         fact::install(&mut doc);
         responses::install(&mut doc);
+        binary_upload(&mut doc);
         doc
     })
+}
+
+/// The members import's body is the file's raw bytes (a derive would say an array).
+fn binary_upload(doc: &mut Value) {
+    let body = &mut doc["paths"]["/api/v1/members/import"]["post"]["requestBody"]["content"];
+    if let Some(media) = body.get_mut("application/octet-stream") {
+        media["schema"] = serde_json::json!({"type": "string", "format": "binary"});
+    }
 }
 
 pub async fn openapi_json() -> axum::Json<&'static Value> {
@@ -113,10 +125,18 @@ mod tests {
             ("/api/v1/program", "post"),
             ("/api/v1/tills", "post"),
             ("/api/v1/tills/{id}/revoke", "post"),
+            ("/api/v1/members/import", "post"),
+            ("/api/v1/members/import/{id}", "get"),
+            ("/api/v1/members/export", "get"),
         ] {
             let op = &doc["paths"][path][method];
             assert_eq!(op["security"][0]["owner"], serde_json::json!([]), "{path}");
         }
+        let body = &doc["paths"]["/api/v1/members/import"]["post"]["requestBody"]["content"];
+        assert_eq!(
+            body["application/octet-stream"]["schema"],
+            serde_json::json!({"type": "string", "format": "binary"})
+        );
         let sale = &doc["components"]["schemas"]["AnonymousSale"]["properties"]["amount"];
         assert_eq!(sale["minimum"], 0, "{sale}");
         let nps = &doc["components"]["schemas"]["NpsRequest"]["properties"]["score"];
