@@ -97,7 +97,7 @@ pub struct ImportReport {
     /// Members imported (0 unless `imported`).
     pub imported: u64,
     pub cards_generated: u64,
-    /// The first [`IMPORT_ERRORS_LISTED`] row errors, in line order.
+    /// The first 1 000 row errors (`IMPORT_ERRORS_LISTED`), in line order.
     pub errors: Vec<ImportRowError>,
     /// Row errors in all.
     pub errors_total: u64,

@@ -23,7 +23,7 @@ rows: number,
  */
 imported: number, cards_generated: number, 
 /**
- * The first [`IMPORT_ERRORS_LISTED`] row errors, in line order.
+ * The first 1 000 row errors (`IMPORT_ERRORS_LISTED`), in line order.
  */
 errors: Array<ImportRowError>, 
 /**
