@@ -80,16 +80,51 @@ pub fn document() -> &'static Value {
         });
         fact::install(&mut doc);
         responses::install(&mut doc);
-        binary_upload(&mut doc);
+        members_details(&mut doc);
         doc
     })
 }
 
-/// The members import's body is the file's raw bytes (a derive would say an array).
-fn binary_upload(doc: &mut Value) {
-    let body = &mut doc["paths"]["/api/v1/members/import"]["post"]["requestBody"]["content"];
-    if let Some(media) = body.get_mut("application/octet-stream") {
+/// The members import's body is the file's raw bytes (a derive would say an array); the
+/// encoding and delimiter options are enumerations (the wire type keeps them strings so a
+/// wrong one gets a clear 400).
+fn members_details(doc: &mut Value) {
+    let import = &mut doc["paths"]["/api/v1/members/import"]["post"];
+    if let Some(media) = import["requestBody"]["content"].get_mut("application/octet-stream") {
         media["schema"] = serde_json::json!({"type": "string", "format": "binary"});
+    }
+    let choices = [
+        (
+            "post",
+            "/api/v1/members/import",
+            "encoding",
+            &["auto", "utf-8", "windows-1251"][..],
+        ),
+        (
+            "post",
+            "/api/v1/members/import",
+            "delimiter",
+            &["auto", ";", ",", "tab"][..],
+        ),
+        (
+            "get",
+            "/api/v1/members/export",
+            "encoding",
+            &["utf-8", "windows-1251"][..],
+        ),
+        (
+            "get",
+            "/api/v1/members/export",
+            "delimiter",
+            &[";", ",", "tab"][..],
+        ),
+    ];
+    for (method, path, name, values) in choices {
+        if let Some(params) = doc["paths"][path][method]["parameters"].as_array_mut() {
+            for p in params.iter_mut().filter(|p| p["name"] == name) {
+                p["schema"] = serde_json::json!({"type": "string", "enum": values});
+            }
+        }
     }
 }
 
@@ -137,6 +172,8 @@ mod tests {
             body["application/octet-stream"]["schema"],
             serde_json::json!({"type": "string", "format": "binary"})
         );
+        let export = &doc["paths"]["/api/v1/members/export"]["get"]["parameters"];
+        assert_eq!(export[0]["schema"]["enum"][1], "windows-1251", "{export}");
         let sale = &doc["components"]["schemas"]["AnonymousSale"]["properties"]["amount"];
         assert_eq!(sale["minimum"], 0, "{sale}");
         let nps = &doc["components"]["schemas"]["NpsRequest"]["properties"]["score"];

@@ -372,7 +372,7 @@ export const en = {
   'members.phase.failed': "Failed",
   'members.imported': "Imported {n} members ({rows} rows, {encoding}, “{delimiter}”).",
   'members.already': "This file was imported before: nothing changed.",
-  'members.invalid': "{n} errors: nothing was imported. Fix the rows and import the file again.",
+  'members.invalid': "Errors: {n}. Nothing was imported: fix the rows and import the file again.",
   'members.shownFirst': "The first {shown} of {n} errors are shown.",
   'members.line': "Line",
   'members.column': "Column",
