@@ -293,3 +293,82 @@ fn report(outcome: ImportOutcome) -> ImportReport {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts() -> JobOptions {
+        JobOptions {
+            encoding: EncodingChoice::Auto,
+            delimiter: DelimiterChoice::Auto,
+            store: None,
+            region: "RU".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn one_import_at_a_time_and_jobs_are_kept_for_reading() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("server.db").display());
+        let backend = crate::backend::open(&url).await.unwrap();
+        backend.migrate().await.unwrap();
+        let jobs = Arc::new(ImportJobs::default());
+        // A job still running (its task not finished) holds the import.
+        lock(&jobs.jobs).insert(
+            "running".into(),
+            Job {
+                created: Instant::now(),
+                bytes: 10,
+                watch: Watch::default(),
+                finished: None,
+            },
+        );
+        let busy = jobs
+            .start(backend.clone(), b"phone\n".to_vec(), opts())
+            .unwrap_err();
+        assert_eq!(busy.code(), "IMPORT_BUSY");
+        let queued = jobs.get("running").unwrap();
+        assert_eq!((queued.phase, queued.total), (ImportPhase::Queued, 10));
+        lock(&jobs.jobs).clear();
+        let bad = JobOptions {
+            region: "XX".into(),
+            ..opts()
+        };
+        assert_eq!(
+            jobs.start(backend.clone(), b"phone\n".to_vec(), bad)
+                .unwrap_err()
+                .code(),
+            "BAD_QUERY"
+        );
+        assert_eq!(
+            jobs.start(backend.clone(), Vec::new(), opts())
+                .unwrap_err()
+                .code(),
+            "IMPORT_EMPTY"
+        );
+        // A good file: started, then done with its report.
+        let job = jobs
+            .start(
+                backend.clone(),
+                "phone;name\n89161234567;Ann\n".into(),
+                opts(),
+            )
+            .unwrap();
+        let start = Instant::now();
+        let done = loop {
+            let j = jobs.get(&job.id).unwrap();
+            if j.phase == ImportPhase::Done {
+                break j;
+            }
+            assert!(start.elapsed() < Duration::from_secs(20), "{j:?}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        let report = done.report.unwrap();
+        assert_eq!(
+            (report.status, report.imported),
+            (ImportStatus::Imported, 1)
+        );
+        assert_eq!(jobs.get("nope").unwrap_err().code(), "IMPORT_JOB_NOT_FOUND");
+    }
+}
