@@ -261,6 +261,8 @@ async fn import_and_export_need_the_owner_token_and_refuse_hostile_input(db: Db)
         b"\n\n\n".to_vec(),
         b"\"unterminated;x\n1;2".to_vec(),
         (0..=255u8).cycle().take(100_000).collect(),
+        // Over the tills' 8 MiB body limit, under the import's 64 MiB.
+        vec![b'x'; 10 << 20],
     ] {
         let job = import(&s, &owner, "", junk).await;
         assert!(
