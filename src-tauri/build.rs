@@ -30,6 +30,9 @@ const COMMANDS: &[&str] = &[
     "nps_answer",
     "register_till",
     "revoke_till",
+    "import_files",
+    "import_members",
+    "export_members",
 ];
 
 fn main() {

@@ -9,7 +9,9 @@
 //! down: checkout still works and the pending count grows → the server comes back: the
 //! count drops to 0 and the balance equals the server's → history → the owner logs in:
 //! dashboard (figures, the card share below 100 % and the NPS, a definition on tap,
-//! charts), trigger lists with a CSV export, a till registered → wrong-PIN lockout.
+//! charts), trigger lists with a CSV export, a till registered, a members CSV with a bad row
+//! (the report shows it, nothing imported), fixed and imported, members exported →
+//! wrong-PIN lockout.
 
 mod app_support;
 
@@ -122,6 +124,69 @@ async fn synced(d: &Driver) {
         .await;
     d.wait_attr("#status-pending", "data-pending", t, |v| v == "0")
         .await;
+}
+
+/// The owner's members import: a file in `imports/` with one bad row → the report lists it
+/// and nothing is imported; fixed → every row imported (a half-done first attempt would make
+/// these rows "already on the server"); then the export.
+async fn members_import_and_export(d: &Driver, app_dir: &std::path::Path) {
+    let imports = app_dir.join("imports");
+    std::fs::create_dir_all(&imports).unwrap();
+    let good = "card;phone;name;points\n;+7 925 555-00-01;Olga Orlova;100\n;+7 925 555-00-02;Pavel Popov;0\n";
+    let file = imports.join("members.csv");
+    std::fs::write(&file, good.replace("+7 925 555-00-02", "8 925 55")).unwrap();
+    d.click(&d.el("#owner-tab-members").await).await;
+    d.click(
+        &d.el("#members-file-list .members-file[data-name='members.csv']")
+            .await,
+    )
+    .await;
+    d.click(&d.el("#members-import").await).await;
+    d.wait_attr(
+        "#members-report",
+        "data-status",
+        Duration::from_secs(30),
+        |v| v == "invalid",
+    )
+    .await;
+    let report = d.el("#members-report").await;
+    assert_eq!(d.attr(&report, "data-imported").await.as_deref(), Some("0"));
+    assert_eq!(d.attr(&report, "data-errors").await.as_deref(), Some("1"));
+    let row = d.el("#members-errors tr.members-error-row").await;
+    assert_eq!(d.attr(&row, "data-line").await.as_deref(), Some("3"));
+    assert_eq!(
+        d.attr(&row, "data-code").await.as_deref(),
+        Some("PHONE_INVALID")
+    );
+    shot(d, "15-members-import").await;
+
+    std::fs::write(&file, good).unwrap();
+    d.click(&d.el("#members-import").await).await;
+    d.wait_attr(
+        "#members-report",
+        "data-status",
+        Duration::from_secs(30),
+        |v| v == "imported",
+    )
+    .await;
+    let report = d.el("#members-report").await;
+    assert_eq!(d.attr(&report, "data-imported").await.as_deref(), Some("2"));
+    assert!(d.try_find("#members-errors").await.is_none());
+
+    d.click(&d.el("#members-export").await).await;
+    let path = d
+        .wait_attr(
+            "#members-export-path",
+            "data-path",
+            Duration::from_secs(20),
+            |v| v.ends_with(".csv"),
+        )
+        .await;
+    let csv = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        csv.contains("Olga Orlova") && csv.contains("Pavel Popov"),
+        "{csv}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -440,6 +505,8 @@ async fn a_cashiers_shift_in_the_real_window() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+
+    members_import_and_export(&d, &app_dir).await;
 
     // Wrong PINs: 4 × PIN_WRONG, then PIN_LOCKED, and even the right PIN is refused.
     d.click(&d.el("#logout").await).await;

@@ -235,6 +235,7 @@ pub async fn run(cli: Cli, config: Config) -> Result<(), CliError> {
                 dry_run: a.dry_run,
                 ignore_unknown_columns: a.ignore_unknown_columns,
                 progress: commands::progress_wanted(a.no_progress),
+                watch: None,
             };
             Ok(commands::import(backend, opts).await?)
         }

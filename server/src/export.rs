@@ -213,11 +213,12 @@ pub async fn run(
         name.push(".partial");
         p.with_file_name(name)
     });
-    let mut out: Box<dyn Write> = match &partial {
+    // `Send`: the HTTP export runs this in a handler (so stdout unlocked, buffered).
+    let mut out: Box<dyn Write + Send> = match &partial {
         Some(p) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(p).map_err(werr)?,
         )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
     };
     let mut summary = ExportSummary::default();
     if opts.encoding == Encoding::Utf8 && opts.out.is_some() {

@@ -9,6 +9,7 @@ pub mod config;
 pub mod export;
 pub mod http;
 pub mod import;
+pub mod import_jobs;
 pub mod logging;
 pub mod owner;
 pub mod progress;

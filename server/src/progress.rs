@@ -34,3 +34,24 @@ pub fn bar(show: bool, len: u64, what: &str, unit: Unit) -> ProgressBar {
     pb.set_message(what.to_string());
     pb
 }
+
+/// The bar of a long job's current phase, for someone else to read while it runs (the
+/// HTTP import job answers its progress from it; hidden bars still count).
+#[derive(Clone, Debug, Default)]
+pub struct Watch(std::sync::Arc<std::sync::Mutex<Option<(&'static str, ProgressBar)>>>);
+
+impl Watch {
+    /// From now on `bar` is the progress of `phase`.
+    pub fn follow(&self, phase: &'static str, bar: &ProgressBar) {
+        if let Ok(mut w) = self.0.lock() {
+            *w = Some((phase, bar.clone()));
+        }
+    }
+
+    /// `(phase, done, total)` of the phase in progress, if any.
+    pub fn now(&self) -> Option<(&'static str, u64, u64)> {
+        let w = self.0.lock().ok()?;
+        let (phase, bar) = w.as_ref()?;
+        Some((phase, bar.position(), bar.length().unwrap_or(0)))
+    }
+}

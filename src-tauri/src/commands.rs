@@ -156,3 +156,32 @@ pub async fn register_till(app: State<'_, TillApp>, store: String) -> R<Register
 pub async fn revoke_till(app: State<'_, TillApp>, id: String) -> R<TillInfo> {
     app.revoke_till(&id).await
 }
+
+#[tauri::command]
+pub async fn import_files(app: State<'_, TillApp>) -> R<ImportFiles> {
+    app.import_files()
+}
+
+/// Imports a members CSV through the server; its progress is the `members-import` event.
+#[tauri::command]
+pub async fn import_members(
+    handle: tauri::AppHandle,
+    app: State<'_, TillApp>,
+    path: String,
+) -> R<ImportJob> {
+    use tauri::Emitter;
+    app.import_members(&path, |job| {
+        if let Err(e) = handle.emit("members-import", job) {
+            tracing::warn!("cannot emit members-import: {e}");
+        }
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn export_members(
+    app: State<'_, TillApp>,
+    req: MembersExportRequest,
+) -> R<MembersExport> {
+    app.export_members(req).await
+}

@@ -1,5 +1,6 @@
 //! The till desktop app. Wiring only: open the core ([`loyalty_app::TillApp`]) in the data
-//! folder, register the commands, forward the sync status as the `sync-status` event.
+//! folder, register the commands, forward the sync status as the `sync-status` event (and
+//! a members import's progress as `members-import`).
 //!
 //! Data folder: `LOYALTY_TILL_DATA_DIR`, else the OS app-data folder. The setup form is
 //! pre-filled from `LOYALTY_SERVER_URL`, `LOYALTY_DEVICE_TOKEN`, `LOYALTY_OWNER_PIN`,
@@ -115,6 +116,9 @@ fn main() {
             commands::nps_answer,
             commands::register_till,
             commands::revoke_till,
+            commands::import_files,
+            commands::import_members,
+            commands::export_members,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"));
     if let Err(e) = result {

@@ -50,6 +50,10 @@ pub fn export(dir: &Path) -> Result<(), ExportError> {
     loyalty_wire::TriggerList::export_all(&cfg)?;
     loyalty_wire::TillList::export_all(&cfg)?;
     loyalty_wire::RegisteredTill::export_all(&cfg)?;
+    ImportFiles::export_all(&cfg)?;
+    MembersExportRequest::export_all(&cfg)?;
+    MembersExport::export_all(&cfg)?;
+    loyalty_wire::ImportJob::export_all(&cfg)?;
     Ok(())
 }
 

@@ -287,3 +287,38 @@ pub struct TriggerExport {
     pub rows: u64,
     pub bytes: u64,
 }
+
+/// A CSV file the owner may import: one of `imports/` in the data folder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ImportFile {
+    pub name: String,
+    /// Full path (what `import_members` takes).
+    pub path: String,
+    pub bytes: u64,
+}
+
+/// The `imports/` folder and its CSV files, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ImportFiles {
+    pub dir: String,
+    pub files: Vec<ImportFile>,
+}
+
+/// Members export options.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct MembersExportRequest {
+    /// `utf-8` (with a BOM) or `windows-1251`.
+    pub encoding: String,
+    /// `;`, `,` or `tab`.
+    pub delimiter: String,
+}
+
+/// The members written as CSV on this computer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct MembersExport {
+    /// Full path of the file.
+    pub path: String,
+    /// Members in it (lines after the header).
+    pub rows: u64,
+    pub bytes: u64,
+}

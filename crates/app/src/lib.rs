@@ -15,6 +15,7 @@ pub mod auth;
 pub mod bindings;
 pub mod dto;
 pub mod error;
+mod members_io;
 pub mod offers;
 mod owner;
 mod pos;
@@ -34,8 +35,11 @@ use tokio::sync::watch;
 pub use dto::*;
 pub use error::{AppError, AppResult};
 pub use loyalty_wire::{
-    Dashboard, RegisteredTill, TillInfo, TillList, TriggerKind, TriggerList, TriggerRow,
+    Dashboard, ImportJob, ImportPhase, ImportReport, ImportRowError, ImportStatus, RegisteredTill,
+    TillInfo, TillList, TriggerKind, TriggerList, TriggerRow,
 };
+pub use members_io::IMPORT_DIR;
+pub use owner::EXPORT_DIR;
 use settings::Settings;
 
 /// Environment variables that pre-fill the setup form (demo mode, provisioning scripts).

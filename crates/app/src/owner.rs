@@ -46,7 +46,7 @@ struct Cached {
 }
 
 /// The server's owner API at `base` with the owner token.
-struct OwnerApi {
+pub(crate) struct OwnerApi {
     base: String,
     token: String,
     client: reqwest::Client,
@@ -84,8 +84,32 @@ impl OwnerApi {
         }
     }
 
+    /// POST `path?query` with raw bytes (up to `timeout`): the decoded 2xx answer.
+    pub(crate) async fn post_bytes<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        bytes: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<T, TransportError> {
+        let url = format!("{}{path}", self.base);
+        let req = self
+            .client
+            .post(url)
+            .query(query)
+            .timeout(timeout)
+            .header(reqwest::header::CONTENT_TYPE, "text/csv")
+            .body(bytes);
+        let body = self.send(req).await?;
+        serde_json::from_slice(&body).map_err(|e| TransportError::Decode(e.to_string()))
+    }
+
     /// GET `path?query`: the body of a 2xx answer.
-    async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Vec<u8>, TransportError> {
+    pub(crate) async fn get(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<Vec<u8>, TransportError> {
         let url = format!("{}{path}", self.base);
         self.send(self.client.get(url).query(query)).await
     }
@@ -101,7 +125,7 @@ impl OwnerApi {
         serde_json::from_slice(&body).map_err(|e| TransportError::Decode(e.to_string()))
     }
 
-    async fn get_json<T: DeserializeOwned>(
+    pub(crate) async fn get_json<T: DeserializeOwned>(
         &self,
         path: &str,
         query: &[(&str, String)],
@@ -124,7 +148,7 @@ fn trigger_query(req: &TriggerRequest, csv: bool) -> Vec<(&'static str, String)>
 
 impl TillApp {
     /// The server's owner API, for an owner with a stored owner token.
-    fn owner_api(&self, what: &str) -> AppResult<OwnerApi> {
+    pub(crate) fn owner_api(&self, what: &str) -> AppResult<OwnerApi> {
         self.require_owner(what)?;
         let opened = lock(&self.opened);
         let o = opened.as_ref().ok_or_else(AppError::not_configured)?;

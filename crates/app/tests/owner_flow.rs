@@ -1,7 +1,9 @@
 //! The owner's screens in the core against a real server on 127.0.0.1 (SQLite): the
 //! dashboard fetched with the owner token and kept for offline viewing, served from that
 //! copy when the server is down, refused to a cashier (`FORBIDDEN`) and without a token;
-//! trigger lists as JSON and exported as the server's CSV into the data folder.
+//! trigger lists as JSON and exported as the server's CSV into the data folder; members
+//! imported from a CSV file (row errors, nothing imported; then found on the till after
+//! sync) and exported.
 
 use std::time::Duration;
 
@@ -359,4 +361,147 @@ async fn sales_without_a_card_and_nps_answers_reach_the_dashboard() {
     assert_eq!(d.card_share_bp, Some(5_000));
     assert_eq!(d.anonymous_revenue, 50_000);
     assert_eq!((d.nps.answers, d.nps.promoters), (1, 1), "answered once");
+}
+
+const MEMBERS: &str = "\
+Карта;Телефон;Имя;Баллы
+4006381333931;8 916 123-45-67;Анна Иванова;1 500
+;8 916 333 44 55;Вера Сидорова;250
+";
+
+/// Waits until the till's sync has brought `input`'s member.
+async fn scan_eventually(app: &TillApp, input: &str) -> CustomerPanel {
+    let start = std::time::Instant::now();
+    loop {
+        match app.scan(input) {
+            Ok(p) => return p,
+            Err(e) => assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "{input} never arrived: {e}"
+            ),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_are_imported_with_progress_and_exported() {
+    let mut s = server().await;
+    let owner_token = s.owner_token().await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = till(&s, dir.path(), Some(owner_token)).await;
+    app.start_sync().unwrap();
+
+    // A cashier may not; the owner sees the imports/ folder.
+    app.login(CASHIER_PIN).unwrap();
+    assert_eq!(app.import_files().unwrap_err().code, "FORBIDDEN");
+    let refused = app.import_members("x.csv", |_| {}).await.unwrap_err();
+    assert_eq!(refused.code, "FORBIDDEN");
+    let req = MembersExportRequest {
+        encoding: "utf-8".into(),
+        delimiter: ";".into(),
+    };
+    assert_eq!(
+        app.export_members(req.clone()).await.unwrap_err().code,
+        "FORBIDDEN"
+    );
+    app.logout();
+    app.login(OWNER_PIN).unwrap();
+    let files = app.import_files().unwrap();
+    assert!(files.files.is_empty());
+    let imports = dir.path().join(IMPORT_DIR);
+    assert_eq!(std::path::Path::new(&files.dir), imports);
+
+    // A broken file: the row errors, nothing imported.
+    let broken = MEMBERS.replace("8 916 333 44 55", "8 916 33");
+    std::fs::write(imports.join("members.csv"), &broken).unwrap();
+    assert_eq!(app.import_files().unwrap().files[0].name, "members.csv");
+    let seen = std::sync::Mutex::new(Vec::new());
+    let job = app
+        .import_members("members.csv", |j| seen.lock().unwrap().push(j.phase))
+        .await
+        .unwrap();
+    let report = job.report.unwrap();
+    assert_eq!(report.status, ImportStatus::Invalid);
+    assert_eq!((report.imported, report.errors_total), (0, 1));
+    let e = &report.errors[0];
+    assert_eq!(
+        (e.line, e.column.as_str(), e.code.as_str()),
+        (3, "Телефон", "PHONE_INVALID")
+    );
+    assert_eq!(seen.lock().unwrap().last(), Some(&ImportPhase::Done));
+    let x = app.export_members(req.clone()).await.unwrap();
+    assert_eq!(x.rows, 0, "nothing imported");
+
+    // Fixed (given by its full path): imported, and the till finds the members after sync.
+    let fixed = dir.path().join("fixed.csv");
+    std::fs::write(&fixed, MEMBERS).unwrap();
+    let job = app
+        .import_members(&fixed.display().to_string(), |_| {})
+        .await
+        .unwrap();
+    let report = job.report.unwrap();
+    assert_eq!(
+        (report.status, report.imported),
+        (ImportStatus::Imported, 2)
+    );
+    let anna = scan_eventually(&app, "89161234567").await;
+    assert_eq!(anna.name, "Анна Иванова");
+    assert_eq!(anna.balance.available, 1500);
+    assert_eq!(
+        scan_eventually(&app, "4006381333931").await.name,
+        "Анна Иванова"
+    );
+
+    // Export: the file in exports/, in the chosen encoding and delimiter.
+    let x = app.export_members(req).await.unwrap();
+    assert!(x
+        .path
+        .starts_with(&dir.path().join(EXPORT_DIR).display().to_string()));
+    assert_eq!(x.rows, 2);
+    let text = std::fs::read_to_string(&x.path).unwrap();
+    assert!(
+        text.starts_with("\u{feff}card;family_cards;phone;name;"),
+        "{text}"
+    );
+    assert!(
+        text.contains("4006381333931;;+79161234567;Анна Иванова;"),
+        "{text}"
+    );
+    let x = app
+        .export_members(MembersExportRequest {
+            encoding: "windows-1251".into(),
+            delimiter: ",".into(),
+        })
+        .await
+        .unwrap();
+    let bytes = std::fs::read(&x.path).unwrap();
+    assert!(
+        std::str::from_utf8(&bytes).is_err(),
+        "Cyrillic in Windows-1251"
+    );
+    assert!(bytes.starts_with(b"card,family_cards,phone,name,"));
+
+    // Errors with a code: a missing file, a bad option, the server gone.
+    let missing = app.import_members("nope.csv", |_| {}).await.unwrap_err();
+    assert_eq!(missing.code, "IMPORT_FILE_NOT_FOUND");
+    let bad = app
+        .export_members(MembersExportRequest {
+            encoding: "koi8-r".into(),
+            delimiter: ";".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad.code, "INVALID_INPUT");
+    s.stop().await;
+    let offline = app.import_members("members.csv", |_| {}).await.unwrap_err();
+    assert_eq!(offline.code, "SERVER_OFFLINE", "{offline}");
+    let offline = app
+        .export_members(MembersExportRequest {
+            encoding: "utf-8".into(),
+            delimiter: ";".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(offline.code, "SERVER_OFFLINE");
 }

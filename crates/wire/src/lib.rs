@@ -15,6 +15,7 @@ pub mod changes;
 pub mod dashboard;
 pub mod error;
 pub mod events;
+pub mod members;
 pub mod reservations;
 
 pub use admin::{
@@ -29,6 +30,10 @@ pub use changes::{
 pub use dashboard::{DailyPoint, Dashboard, DashboardQuery, Nps, Roi, Segments};
 pub use error::ApiError;
 pub use events::{Conflict, EventEnvelope, ShortfallNote, UploadRequest, UploadResponse};
+pub use members::{
+    ImportFailure, ImportJob, ImportPhase, ImportReport, ImportRowError, ImportStatus,
+    MembersExportQuery, MembersImportQuery, IMPORT_ERRORS_LISTED, MEMBERS_IMPORT_MAX_BYTES,
+};
 pub use reservations::{ReservationRequest, ReservationResponse, ReservationStatus, VoidResponse};
 
 /// Version of this protocol. The server reports it on `/api/v1/health`; a till refuses to

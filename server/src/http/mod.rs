@@ -4,6 +4,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod handlers;
+pub mod members;
 pub mod openapi;
 pub mod owner;
 
@@ -23,6 +24,8 @@ pub struct AppState {
     pub backend: Arc<dyn Backend>,
     pub limiter: Arc<FailureLimiter>,
     pub config: Arc<Config>,
+    /// Members imports started over HTTP.
+    pub imports: Arc<crate::import_jobs::ImportJobs>,
 }
 
 impl AppState {
@@ -31,6 +34,7 @@ impl AppState {
             backend,
             limiter: Arc::new(FailureLimiter::new(config.auth_failures_per_minute)),
             config: Arc::new(config),
+            imports: Arc::default(),
         }
     }
 }
@@ -65,6 +69,15 @@ pub fn router(state: AppState) -> Router {
             get(owner::get_tills).post(owner::post_till),
         )
         .route("/api/v1/tills/{id}/revoke", post(owner::revoke_till))
+        .route(
+            "/api/v1/members/import",
+            // The file may be far larger than a till's upload.
+            post(members::post_import).layer(DefaultBodyLimit::max(
+                loyalty_wire::MEMBERS_IMPORT_MAX_BYTES,
+            )),
+        )
+        .route("/api/v1/members/import/{id}", get(members::get_import))
+        .route("/api/v1/members/export", get(members::get_export))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_owner,

@@ -84,6 +84,8 @@ pub struct ImportOptions {
     pub ignore_unknown_columns: bool,
     /// Progress bars on stderr.
     pub progress: bool,
+    /// Follows the phases' progress (the HTTP import job).
+    pub watch: Option<progress::Watch>,
 }
 
 /// The file's figures.
@@ -149,6 +151,9 @@ fn validate_rows(
         "validating",
         progress::Unit::Bytes,
     );
+    if let Some(w) = &opts.watch {
+        w.follow("validating", &bar);
+    }
     let counted = bar.clone();
     let mut reader = input::open(scanned, Box::new(move |n| counted.inc(n)))?;
     let read = |e: csv::Error| ImportError::Read {
@@ -195,7 +200,7 @@ fn summary(scanned: &Scanned, t: &Tally) -> Summary {
     }
 }
 
-fn check_region(region: &str) -> Result<(), ImportError> {
+pub fn check_region(region: &str) -> Result<(), ImportError> {
     loyalty_cards::phone::normalize("+79161234567", region)
         .map(|_| ())
         .map_err(|_| ImportError::Usage(format!("unknown region {region:?} (e.g. RU, BG)")))
@@ -217,7 +222,14 @@ pub async fn run(
     let (s, o) = (scanned.clone(), opts.clone());
     let (ctx, mut tally, usable) = blocking(move || validate_rows(&s, &o, now)).await?;
     let next_serial = if usable {
-        server_check::check(backend.as_ref(), &ctx.header, &mut tally, opts.progress).await?
+        server_check::check(
+            backend.as_ref(),
+            &ctx.header,
+            &mut tally,
+            opts.progress,
+            opts.watch.as_ref(),
+        )
+        .await?
     } else {
         1
     };
@@ -247,6 +259,9 @@ pub async fn run(
         "importing",
         progress::Unit::Items,
     );
+    if let Some(w) = &opts.watch {
+        w.follow("importing", &bar);
+    }
     let source = source::ImportSource::new(scanned.clone(), ctx, maker, bar.clone());
     let batch = ServerBatch {
         id: scanned.sha256.clone(),

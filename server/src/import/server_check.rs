@@ -31,6 +31,7 @@ pub async fn check(
     header: &Header,
     tally: &mut Tally,
     show_progress: bool,
+    watch: Option<&progress::Watch>,
 ) -> Result<u64, ImportError> {
     let mut after: Option<String> = None;
     let mut next_serial = 1u64;
@@ -38,12 +39,16 @@ pub async fn check(
     loop {
         let page = backend.members_page(after.as_deref(), PAGE).await?;
         if let Some(total) = page.total {
-            bar = Some(progress::bar(
+            let b = progress::bar(
                 show_progress,
                 total.max(0) as u64,
                 "checking the server",
                 progress::Unit::Items,
-            ));
+            );
+            if let Some(w) = watch {
+                w.follow("checking", &b);
+            }
+            bar = Some(b);
         }
         for m in &page.members {
             for card in &m.cards {

@@ -26,6 +26,7 @@ pub fn options(path: &Path) -> ImportOptions {
         dry_run: false,
         ignore_unknown_columns: false,
         progress: false,
+        watch: None,
     }
 }
 

@@ -9,6 +9,7 @@ import type {
   EnrolInput, EnrolView, RegisteredTill, TillInfo, TillList, TriggerExport, TriggerList, TriggerRequest,
   History, Locale, QuoteRequest, QuoteView, Receipt, Reissued, ReissueInput, ReturnInput, ReturnReceipt,
   NpsInput, SaleLookup, Session, SetupRequest, SyncStatusView, VirtualCardView,
+  ImportFiles, ImportJob, MembersExport, MembersExportRequest,
 } from './types';
 
 export const inTauri: boolean = typeof window !== 'undefined' && '__TAURI_INTERNALS__' in window;
@@ -73,10 +74,20 @@ export const api = {
   tills: () => call<TillList>('tills'),
   registerTill: (store: string) => call<RegisteredTill>('register_till', { store }),
   revokeTill: (id: string) => call<TillInfo>('revoke_till', { id }),
+  importFiles: () => call<ImportFiles>('import_files'),
+  /** Resolves with the finished job; its progress comes as `members-import` events. */
+  importMembers: (path: string) => call<ImportJob>('import_members', { path }),
+  exportMembers: (req: MembersExportRequest) => call<MembersExport>('export_members', { req }),
 };
 
 /** Subscribes to the `sync-status` event; resolves to the unsubscribe function. */
 export async function onSyncStatus(cb: (s: SyncStatusView) => void): Promise<() => void> {
   if (!inTauri) throw notInApp;
   return listen<SyncStatusView>('sync-status', (e) => cb(e.payload));
+}
+
+/** Subscribes to a members import's progress (`members-import`); resolves to the unsubscribe function. */
+export async function onMembersImport(cb: (job: ImportJob) => void): Promise<() => void> {
+  if (!inTauri) throw notInApp;
+  return listen<ImportJob>('members-import', (e) => cb(e.payload));
 }

@@ -43,6 +43,14 @@ export type { RegisteredTill } from './bindings/RegisteredTill';
 export type { AnonymousSaleInput } from './bindings/AnonymousSaleInput';
 export type { AnonymousReceipt } from './bindings/AnonymousReceipt';
 export type { NpsInput } from './bindings/NpsInput';
+export type { ImportFiles } from './bindings/ImportFiles';
+export type { ImportFile } from './bindings/ImportFile';
+export type { ImportJob } from './bindings/ImportJob';
+export type { ImportPhase } from './bindings/ImportPhase';
+export type { ImportReport } from './bindings/ImportReport';
+export type { ImportRowError } from './bindings/ImportRowError';
+export type { MembersExportRequest } from './bindings/MembersExportRequest';
+export type { MembersExport } from './bindings/MembersExport';
 
 import type { AppInfo } from './bindings/AppInfo';
 import type { Session } from './bindings/Session';

@@ -6,7 +6,7 @@
 mod fact;
 mod responses;
 
-use super::{handlers, owner};
+use super::{handlers, members, owner};
 use serde_json::Value;
 use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -32,6 +32,9 @@ use utoipa::{Modify, OpenApi};
         owner::get_tills,
         owner::post_till,
         owner::revoke_till,
+        members::post_import,
+        members::get_import,
+        members::get_export,
     ),
     modifiers(&BearerAuth)
 )]
@@ -77,8 +80,52 @@ pub fn document() -> &'static Value {
         });
         fact::install(&mut doc);
         responses::install(&mut doc);
+        members_details(&mut doc);
         doc
     })
+}
+
+/// The members import's body is the file's raw bytes (a derive would say an array); the
+/// encoding and delimiter options are enumerations (the wire type keeps them strings so a
+/// wrong one gets a clear 400).
+fn members_details(doc: &mut Value) {
+    let import = &mut doc["paths"]["/api/v1/members/import"]["post"];
+    if let Some(media) = import["requestBody"]["content"].get_mut("application/octet-stream") {
+        media["schema"] = serde_json::json!({"type": "string", "format": "binary"});
+    }
+    let choices = [
+        (
+            "post",
+            "/api/v1/members/import",
+            "encoding",
+            &["auto", "utf-8", "windows-1251"][..],
+        ),
+        (
+            "post",
+            "/api/v1/members/import",
+            "delimiter",
+            &["auto", ";", ",", "tab"][..],
+        ),
+        (
+            "get",
+            "/api/v1/members/export",
+            "encoding",
+            &["utf-8", "windows-1251"][..],
+        ),
+        (
+            "get",
+            "/api/v1/members/export",
+            "delimiter",
+            &[";", ",", "tab"][..],
+        ),
+    ];
+    for (method, path, name, values) in choices {
+        if let Some(params) = doc["paths"][path][method]["parameters"].as_array_mut() {
+            for p in params.iter_mut().filter(|p| p["name"] == name) {
+                p["schema"] = serde_json::json!({"type": "string", "enum": values});
+            }
+        }
+    }
 }
 
 pub async fn openapi_json() -> axum::Json<&'static Value> {
@@ -113,10 +160,20 @@ mod tests {
             ("/api/v1/program", "post"),
             ("/api/v1/tills", "post"),
             ("/api/v1/tills/{id}/revoke", "post"),
+            ("/api/v1/members/import", "post"),
+            ("/api/v1/members/import/{id}", "get"),
+            ("/api/v1/members/export", "get"),
         ] {
             let op = &doc["paths"][path][method];
             assert_eq!(op["security"][0]["owner"], serde_json::json!([]), "{path}");
         }
+        let body = &doc["paths"]["/api/v1/members/import"]["post"]["requestBody"]["content"];
+        assert_eq!(
+            body["application/octet-stream"]["schema"],
+            serde_json::json!({"type": "string", "format": "binary"})
+        );
+        let export = &doc["paths"]["/api/v1/members/export"]["get"]["parameters"];
+        assert_eq!(export[0]["schema"]["enum"][1], "windows-1251", "{export}");
         let sale = &doc["components"]["schemas"]["AnonymousSale"]["properties"]["amount"];
         assert_eq!(sale["minimum"], 0, "{sale}");
         let nps = &doc["components"]["schemas"]["NpsRequest"]["properties"]["score"];
