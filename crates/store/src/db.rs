@@ -41,6 +41,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0005_side_records",
         sql: include_str!("../../../migrations/till/0005_side_records.sql"),
     },
+    Migration {
+        version: 6,
+        name: "0006_categories",
+        sql: include_str!("../../../migrations/till/0006_categories.sql"),
+    },
 ];
 
 /// SQLite page cache: 16 MiB (negative = KiB), keeps RSS modest at a million members.

@@ -29,6 +29,7 @@ pub mod types;
 mod adjust;
 mod audit;
 mod cards;
+mod categories;
 mod checkout;
 mod customers;
 mod expiry;
@@ -55,6 +56,8 @@ pub use error::{Result, StoreError};
 pub use history::{
     AdjustmentRecord, History, LedgerRecord, LotRecord, ReturnRecord, SaleLookup, SaleRecord,
 };
+/// A category a member buys (the server's summary, merged with this till's newer sales).
+pub use loyalty_wire::CategoryStat;
 pub use rebase::{SyncBatch, SyncReport};
 pub use side::{AnonymousSaleRecord, NpsRecord};
 pub use staff::{LoginGuard, Role, StaffMember};

@@ -1,7 +1,10 @@
 //! Finding a customer: card barcode, virtual-card QR, phone, name prefix.
 //!
 //! A scan is one indexed query joining card → account → customer (the account's cards come
-//! along via a correlated `group_concat`) plus one aggregate over the account's open lots.
+//! along via a correlated `group_concat`) plus one aggregate over the account's open lots
+//! (none while the figures cached on the account hold), plus the category summary stored on
+//! the account merged with this till's not-yet-included sales (`categories.rs`: one outbox
+//! probe, nothing more when every sale is included).
 
 use chrono::{DateTime, Utc};
 use loyalty_cards::{card, phone, qr};
@@ -29,6 +32,9 @@ pub(crate) struct AccountRow {
     pub cards: Vec<CardInfo>,
     /// The scan figures cached on the account (see `cache`), if computed.
     pub cache: Option<CachedFigures>,
+    /// The server's category summary (JSON) and the seq it includes (see `categories`).
+    pub categories: Option<String>,
+    pub categories_upto: i64,
 }
 
 macro_rules! row_sql {
@@ -44,7 +50,8 @@ macro_rules! row_sql {
                 a.c_soon, a.c_next_expiry, a.c_win_spend, a.c_win_purchases,
                 (SELECT group_concat(k.number || '|' || k.kind || '|' || k.status || '|' ||
                         COALESCE(k.replaced_by, '') || '|' || k.issued_at, ',')
-                 FROM cards k WHERE k.account_id = a.id) ",
+                 FROM cards k WHERE k.account_id = a.id),
+                a.categories, a.categories_upto ",
             $from
         )
     };
@@ -130,6 +137,8 @@ fn read_row(r: &Row<'_>) -> rusqlite::Result<RawRow> {
         customer,
         cards: Vec::new(),
         cache: cache_columns(r)?,
+        categories: r.get(36)?,
+        categories_upto: r.get(37)?,
     };
     Ok((
         row,
@@ -349,6 +358,12 @@ impl Store {
             stamps: u32::try_from(row.stamps).unwrap_or(0),
             club_until: row.club_until,
             birthday_window,
+            categories: crate::categories::merged(
+                &self.conn,
+                row.account_id,
+                row.categories.as_deref(),
+                row.categories_upto,
+            )?,
             customer: row.customer,
         })
     }

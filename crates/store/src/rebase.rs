@@ -188,13 +188,14 @@ impl Store {
             // An account new here that none of this till's pending facts touch: the
             // server's book as it is, written with plain inserts.
             let fresh = match mine {
-                None => insert_new_account(&tx, s, now, &mut report)?,
+                None => insert_new_account(&tx, s, batch.included_upto_seq, now, &mut report)?,
                 Some(_) => None,
             };
             let delta = match fresh {
                 Some(account) => materialise(&tx, account, true, &s.book, &op, now)?,
                 None => {
-                    let (account, created) = upsert_account(&tx, s, now, &mut report)?;
+                    let (account, created) =
+                        upsert_account(&tx, s, batch.included_upto_seq, now, &mut report)?;
                     let book = rebase(&s.book, mine.map_or(&[], Vec::as_slice), &mut report);
                     materialise(&tx, account, created, &book, &op, now)?
                 }

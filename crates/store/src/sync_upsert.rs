@@ -158,6 +158,7 @@ fn clean_phone(p: &loyalty_domain::Profile) -> Option<&str> {
 pub(crate) fn insert_new_account(
     tx: &Connection,
     s: &AccountState,
+    included_upto_seq: i64,
     now: DateTime<Utc>,
     report: &mut SyncReport,
 ) -> Result<Option<i64>> {
@@ -193,8 +194,12 @@ pub(crate) fn insert_new_account(
         return Ok(None);
     };
     report.customers_added += 1;
-    tx.prepare_cached("INSERT INTO accounts (customer_id, created_at, uid) VALUES (?1, ?2, ?3)")?
-        .execute(params![customer, ms(now), s.account_uid])?;
+    let (categories, upto) = crate::categories::columns(s, included_upto_seq)?;
+    tx.prepare_cached(
+        "INSERT INTO accounts (customer_id, created_at, uid, categories, categories_upto)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![customer, ms(now), s.account_uid, categories, upto])?;
     let account = tx.last_insert_rowid();
     for card in cards {
         insert_card(tx, account, &s.account_uid, card, now, report)?;
@@ -220,10 +225,12 @@ fn placeholder_customer(tx: &Connection, uid: &str, now: DateTime<Utc>) -> Resul
 }
 
 /// The local account id of `s` (creating customer and account when new), its customer
-/// upserted and its cards merged. Returns the account id and whether it was created.
+/// upserted, its cards merged and its category summary (read with `included_upto_seq`)
+/// stored. Returns the account id and whether it was created.
 pub(crate) fn upsert_account(
     tx: &Connection,
     s: &AccountState,
+    included_upto_seq: i64,
     now: DateTime<Utc>,
     report: &mut SyncReport,
 ) -> Result<(i64, bool)> {
@@ -271,6 +278,7 @@ pub(crate) fn upsert_account(
     for c in &s.cards {
         merge_card(tx, account, &s.account_uid, c, now, report)?;
     }
+    crate::categories::store(tx, account, s, included_upto_seq)?;
     Ok((account, created))
 }
 

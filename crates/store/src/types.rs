@@ -149,6 +149,10 @@ pub struct CustomerView {
     pub club_until: Option<DateTime<Utc>>,
     /// Today is in the program's birthday window.
     pub birthday_window: bool,
+    /// What the customer buys, per product category: the server's summary (every till)
+    /// with this till's sales it does not include yet; most purchases first, at most
+    /// [`loyalty_wire::MAX_CATEGORIES`] (see `categories.rs`).
+    pub categories: Vec<loyalty_wire::CategoryStat>,
 }
 
 /// A hit of [`crate::Store::search_name`].

@@ -2,7 +2,7 @@
 //! (every account, paged by account uid).
 
 use chrono::{DateTime, Utc};
-use loyalty_domain::{AccountBook, Points, Profile, ProgramConfig};
+use loyalty_domain::{AccountBook, Money, Points, Profile, ProgramConfig};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -42,6 +42,52 @@ pub struct AccountState {
     pub book: AccountBook,
     /// Points held by active reservations (other tills cannot reserve them).
     pub reserved: Points,
+    /// What the customer buys, per product category of the sale lines (every till of the
+    /// chain): at most [`MAX_CATEGORIES`], most purchases first. Absent when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<CategoryStat>,
+}
+
+/// Most categories an [`AccountState`] carries (the top ones by purchases).
+pub const MAX_CATEGORIES: usize = 8;
+
+/// Longest category name kept (in characters); a longer one is cut.
+pub const MAX_CATEGORY_CHARS: usize = 64;
+
+/// The server's summary of one product category an account buys, maintained when a sale
+/// is applied. A return does not change it: it counts purchase occasions, and a returned
+/// purchase still says what the customer came for.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryStat {
+    /// As the till's sale lines name it (trimmed, at most 64 characters).
+    pub category: String,
+    /// Sales with at least one line in this category.
+    pub purchases: i64,
+    /// Σ of those lines' amounts (before the check's discounts), minor units.
+    pub amount: Money,
+    /// Time of the latest of those sales.
+    #[schema(value_type = String, format = DateTime)]
+    pub last_at: DateTime<Utc>,
+}
+
+/// A sale line's category as the summaries key it: trimmed, cut to
+/// [`MAX_CATEGORY_CHARS`]; `None` when empty. The server and the tills use this one rule.
+pub fn category_key(raw: Option<&str>) -> Option<String> {
+    let t = raw?.trim();
+    (!t.is_empty()).then(|| t.chars().take(MAX_CATEGORY_CHARS).collect())
+}
+
+/// Orders summaries as an [`AccountState`] carries them: most purchases first, then the
+/// larger amount, the more recent, the name.
+pub fn rank_categories(stats: &mut [CategoryStat]) {
+    stats.sort_by(|a, b| {
+        b.purchases
+            .cmp(&a.purchases)
+            .then(b.amount.cmp(&a.amount))
+            .then(b.last_at.cmp(&a.last_at))
+            .then(a.category.cmp(&b.category))
+    });
 }
 
 /// Query of `GET /api/v1/changes`.

@@ -24,8 +24,9 @@ pub use admin::{
     RegisteredTill, TillInfo, TillList, TriggerKind, TriggerList, TriggerRow, TriggersQuery,
 };
 pub use changes::{
-    AccountState, CardState, ChangesQuery, ChangesResponse, CustomerState, SnapshotPage,
-    SnapshotQuery,
+    category_key, rank_categories, AccountState, CardState, CategoryStat, ChangesQuery,
+    ChangesResponse, CustomerState, SnapshotPage, SnapshotQuery, MAX_CATEGORIES,
+    MAX_CATEGORY_CHARS,
 };
 pub use dashboard::{DailyPoint, Dashboard, DashboardQuery, Nps, Roi, Segments};
 pub use error::ApiError;

@@ -31,3 +31,37 @@ pub fn cut_snapshot(rows: &mut Vec<(String, i64, String)>, limit: usize) -> Opti
         None
     }
 }
+
+/// The `customer_categories` columns every backend reads for tills, after the account uid.
+pub const CATEGORY_COLUMNS: &str = "category, purchases, amount, last_at";
+
+/// Collects `customer_categories` rows `(account uid, stat)` into each account's top
+/// [`loyalty_wire::MAX_CATEGORIES`], ranked as an `AccountState` carries them.
+pub fn top_categories(
+    rows: impl IntoIterator<Item = (String, loyalty_wire::CategoryStat)>,
+) -> std::collections::HashMap<String, Vec<loyalty_wire::CategoryStat>> {
+    let mut out: std::collections::HashMap<String, Vec<_>> = Default::default();
+    for (uid, stat) in rows {
+        out.entry(uid).or_default().push(stat);
+    }
+    for v in out.values_mut() {
+        loyalty_wire::rank_categories(v);
+        v.truncate(loyalty_wire::MAX_CATEGORIES);
+    }
+    out
+}
+
+/// One category row as the wire carries it (`last_at` stored as RFC 3339 text).
+pub fn category_stat(
+    category: String,
+    purchases: i64,
+    amount: i64,
+    last_at: &str,
+) -> super::Result<loyalty_wire::CategoryStat> {
+    Ok(loyalty_wire::CategoryStat {
+        category,
+        purchases,
+        amount,
+        last_at: super::hash::parse_ts(last_at)?,
+    })
+}

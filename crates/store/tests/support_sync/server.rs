@@ -7,7 +7,9 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 use loyalty_domain::{AccountBook, Fact, ProgramConfig};
 use loyalty_store::Store;
-use loyalty_wire::{AccountState, CardState, ChangesResponse, CustomerState, EventEnvelope};
+use loyalty_wire::{
+    AccountState, CardState, CategoryStat, ChangesResponse, CustomerState, EventEnvelope,
+};
 
 use super::apply_fact;
 
@@ -21,6 +23,8 @@ pub struct Server {
     gseq: i64,
     applied: HashMap<String, i64>,
     pub programs: Vec<ProgramConfig>,
+    /// account uid → its category summary (as the real server keeps `customer_categories`).
+    pub categories: BTreeMap<String, Vec<CategoryStat>>,
 }
 
 fn card(number: &str, kind: &str) -> CardState {
@@ -42,6 +46,35 @@ impl Server {
         self.gseq += 1;
         let uid = e.fact.account_uid().to_string();
         self.changed.insert(uid.clone(), self.gseq);
+        if let Fact::Sale { lines, .. } = &e.fact {
+            let stats = self.categories.entry(uid.clone()).or_default();
+            let mut seen = Vec::new();
+            for l in lines {
+                let Some(c) = loyalty_wire::category_key(l.category.as_deref()) else {
+                    continue;
+                };
+                let i = match stats.iter().position(|s| s.category == c) {
+                    Some(i) => i,
+                    None => {
+                        stats.push(CategoryStat {
+                            category: c.clone(),
+                            purchases: 0,
+                            amount: 0,
+                            last_at: e.recorded_at,
+                        });
+                        stats.len() - 1
+                    }
+                };
+                let s = &mut stats[i];
+                s.amount += l.amount;
+                s.last_at = s.last_at.max(e.recorded_at);
+                if !seen.contains(&c) {
+                    s.purchases += 1;
+                    seen.push(c);
+                }
+            }
+            loyalty_wire::rank_categories(stats);
+        }
         match &e.fact {
             Fact::Enrol {
                 customer_uid,
@@ -111,6 +144,7 @@ impl Server {
                 cards: self.cards.get(*uid).cloned().unwrap_or_default(),
                 book: self.books[*uid].clone(),
                 reserved: 0,
+                categories: self.categories.get(*uid).cloned().unwrap_or_default(),
             })
             .collect();
         ChangesResponse {

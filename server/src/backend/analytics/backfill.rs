@@ -2,8 +2,13 @@
 //! every `events` row in gseq order through [`super::record::event_stmts`] (the same rows
 //! ingest writes), then every account's book summary. Runs once, in one transaction, on
 //! the first start after the migration (`analytics_state.backfilled` 0 → 1).
+//!
+//! The same for `customer_categories` (migration 0004) on a database that was already
+//! backfilled: every event through [`super::record::category_stmts`] only
+//! (`categories_backfilled` 0 → 1). A full backfill writes the categories too and marks
+//! both done.
 
-use super::record::{event_stmts, summarize, summary_stmt, EventInfo};
+use super::record::{category_stmts, event_stmts, summarize, summary_stmt, EventInfo};
 use super::{Stmt, Val};
 use crate::backend::apply::parse_book;
 use crate::backend::hash::parse_ts;
@@ -22,9 +27,26 @@ pub fn pending_query() -> Stmt {
     )
 }
 
+/// Marks both backfills done (the full one writes the categories too).
 pub fn mark_done() -> Stmt {
     Stmt::new(
-        "UPDATE analytics_state SET value = 1 WHERE name = 'backfilled'",
+        "UPDATE analytics_state SET value = 1
+         WHERE name IN ('backfilled', 'categories_backfilled')",
+        vec![],
+    )
+}
+
+/// `value` of the categories' marker: 0 = their backfill is still to run.
+pub fn categories_pending_query() -> Stmt {
+    Stmt::new(
+        "SELECT value FROM analytics_state WHERE name = 'categories_backfilled'",
+        vec![],
+    )
+}
+
+pub fn categories_mark_done() -> Stmt {
+    Stmt::new(
+        "UPDATE analytics_state SET value = 1 WHERE name = 'categories_backfilled'",
         vec![],
     )
 }
@@ -55,12 +77,25 @@ fn text(row: &[Val], i: usize) -> Result<&str> {
 
 /// The rows of one `events_query` row; returns its gseq.
 pub fn event_row(row: &[Val], out: &mut Vec<Stmt>) -> Result<i64> {
+    rows_of(row, out, event_stmts)
+}
+
+/// The `customer_categories` rows of one `events_query` row; returns its gseq.
+pub fn category_row(row: &[Val], out: &mut Vec<Stmt>) -> Result<i64> {
+    rows_of(row, out, category_stmts)
+}
+
+fn rows_of(
+    row: &[Val],
+    out: &mut Vec<Stmt>,
+    stmts: fn(&EventInfo<'_>, &mut Vec<Stmt>),
+) -> Result<i64> {
     let gseq = row.first().map(Val::int).unwrap_or(0);
     let fact: Fact = serde_json::from_str(text(row, 6)?)
         .map_err(|e| BackendError::Corrupt(format!("event gseq {gseq}: {e}")))?;
     let recorded: DateTime<Utc> = parse_ts(text(row, 4)?)?;
     let received: DateTime<Utc> = parse_ts(text(row, 5)?)?;
-    event_stmts(
+    stmts(
         &EventInfo {
             op_id: text(row, 1)?,
             till_id: text(row, 2)?,

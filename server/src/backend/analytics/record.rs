@@ -165,6 +165,7 @@ pub fn event_stmts(e: &EventInfo<'_>, out: &mut Vec<Stmt>) {
             ..
         } => {
             let earned = sale_points_earned(e.fact);
+            category_stmts(e, out);
             let mut cats: Vec<&str> = lines
                 .iter()
                 .filter_map(|l| l.category.as_deref())
@@ -270,6 +271,45 @@ pub fn event_stmts(e: &EventInfo<'_>, out: &mut Vec<Stmt>) {
             out.push(daily(&d, e.store_id, &[("points_adjusted", *points)]));
         }
         Fact::CardBlock { .. } | Fact::FamilyCard { .. } => {}
+    }
+}
+
+/// What a member's sale adds to `customer_categories` (migration 0004): per category of
+/// its lines ([`loyalty_wire::category_key`]), one more purchase, the lines' amounts, and
+/// `last_at` moved forward to the sale's event time (facts arrive in any order). Nothing
+/// for other facts: a return does not change the summary (it counts purchase occasions;
+/// a returned purchase still says what the customer came for).
+pub fn category_stmts(e: &EventInfo<'_>, out: &mut Vec<Stmt>) {
+    let Fact::Sale {
+        account_uid, lines, ..
+    } = e.fact
+    else {
+        return;
+    };
+    let mut per: std::collections::BTreeMap<String, i64> = Default::default();
+    for l in lines {
+        if let Some(c) = loyalty_wire::category_key(l.category.as_deref()) {
+            let a = per.entry(c).or_default();
+            *a = a.saturating_add(l.amount.max(0));
+        }
+    }
+    let at = ts(e.event_time);
+    for (category, amount) in per {
+        out.push(Stmt::new(
+            "INSERT INTO customer_categories (account_uid, category, purchases, amount, last_at)
+             VALUES ($1, $2, 1, $3, $4)
+             ON CONFLICT (account_uid, category) DO UPDATE SET
+                purchases = customer_categories.purchases + 1,
+                amount = customer_categories.amount + excluded.amount,
+                last_at = CASE WHEN customer_categories.last_at < excluded.last_at
+                    THEN excluded.last_at ELSE customer_categories.last_at END",
+            vec![
+                Val::text(account_uid),
+                Val::text(category),
+                n(amount),
+                Val::text(&at),
+            ],
+        ));
     }
 }
 

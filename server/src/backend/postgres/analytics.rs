@@ -1,6 +1,6 @@
 //! The PostgreSQL executor of the shared analytics statements
-//! ([`crate::backend::analytics`]), the backfill of a database older than migration 0003,
-//! and the expiry sweep (account rows locked `FOR UPDATE`, after the gseq counter, the
+//! ([`crate::backend::analytics`]), the backfill of a database older than migration 0003
+//! (or 0004), and the expiry sweep (account rows locked `FOR UPDATE`, after the gseq counter, the
 //! order ingest takes them in).
 
 use super::apply::{lock_book, lock_counter};
@@ -99,45 +99,55 @@ pub async fn query(c: &Tx<'_>, s: &Stmt) -> Result<Rows> {
         .collect()
 }
 
-/// Derives the analytics rows from the events applied before migration 0003 (once).
-pub async fn backfill(t: &Tx<'_>, now: DateTime<Utc>) -> Result<()> {
-    let pending = query(
-        t,
-        &Stmt::new(
-            "SELECT value FROM analytics_state WHERE name = 'backfilled' FOR UPDATE",
-            vec![],
-        ),
-    )
-    .await?;
-    if pending.first().map(|r| r[0].int()) != Some(0) {
-        return Ok(());
-    }
-    lock_counter(t).await?;
+/// Runs `row` over every applied event, a page at a time.
+async fn walk_events(t: &Tx<'_>, row: fn(&[Val], &mut Vec<Stmt>) -> Result<i64>) -> Result<()> {
     let mut after = 0i64;
     loop {
         let rows = query(t, &backfill::events_query(after)).await?;
         if rows.is_empty() {
-            break;
+            return Ok(());
         }
         let mut stmts = Vec::new();
         for r in &rows {
-            after = backfill::event_row(r, &mut stmts)?;
+            after = row(r, &mut stmts)?;
         }
         exec(t, &stmts, None).await?;
     }
-    let mut uid = String::new();
-    loop {
-        let rows = query(t, &backfill::accounts_query(&uid)).await?;
-        if rows.is_empty() {
-            break;
+}
+
+/// Derives the analytics rows from the events applied before migration 0003 (once), and
+/// `customer_categories` from those applied before 0004 (once).
+pub async fn backfill(t: &Tx<'_>, now: DateTime<Utc>) -> Result<()> {
+    let marker = |name: &'static str| {
+        Stmt::new(
+            "SELECT value FROM analytics_state WHERE name = $1 FOR UPDATE",
+            vec![Val::text(name)],
+        )
+    };
+    let pending = query(t, &marker("backfilled")).await?;
+    let categories = query(t, &marker("categories_backfilled")).await?;
+    let zero = |rows: &Rows| rows.first().map(|r| r[0].int()) == Some(0);
+    if zero(&pending) {
+        lock_counter(t).await?;
+        walk_events(t, backfill::event_row).await?;
+        let mut uid = String::new();
+        loop {
+            let rows = query(t, &backfill::accounts_query(&uid)).await?;
+            if rows.is_empty() {
+                break;
+            }
+            let mut stmts = Vec::new();
+            for r in &rows {
+                uid = backfill::account_row(r, now, &mut stmts)?;
+            }
+            exec(t, &stmts, None).await?;
         }
-        let mut stmts = Vec::new();
-        for r in &rows {
-            uid = backfill::account_row(r, now, &mut stmts)?;
-        }
-        exec(t, &stmts, None).await?;
+        exec(t, &[backfill::mark_done()], None).await?;
+    } else if zero(&categories) {
+        lock_counter(t).await?;
+        walk_events(t, backfill::category_row).await?;
+        exec(t, &[backfill::categories_mark_done()], None).await?;
     }
-    exec(t, &[backfill::mark_done()], None).await?;
     Ok(())
 }
 

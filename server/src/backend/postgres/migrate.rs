@@ -24,6 +24,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0003_analytics",
         sql: include_str!("../../../../migrations/server/postgres/0003_analytics.sql"),
     },
+    Migration {
+        version: 4,
+        name: "0004_customer_categories",
+        sql: include_str!("../../../../migrations/server/postgres/0004_customer_categories.sql"),
+    },
 ];
 
 /// Checks that every applied migration is known and unchanged, then applies the missing

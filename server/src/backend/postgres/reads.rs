@@ -1,6 +1,6 @@
 //! Reads for tills (one REPEATABLE READ, read-only snapshot each): account states changed
-//! since a gseq, and the paged full snapshot. A page's customers, cards and reservations
-//! are read with one query each (`= ANY($1)`), not one per account.
+//! since a gseq, and the paged full snapshot. A page's customers, cards, reservations
+//! and categories are read with one query each (`= ANY($1)`), not one per account.
 
 use super::tx::{col, Tx};
 use crate::backend::apply::parse_book;
@@ -75,6 +75,24 @@ async fn states(
     {
         reserved.insert(col(&r, 0)?, col(&r, 1)?);
     }
+    let mut stats = Vec::new();
+    for r in t
+        .query(
+            &format!(
+                "SELECT account_uid, {} FROM customer_categories WHERE account_uid = ANY($1)",
+                pages::CATEGORY_COLUMNS
+            ),
+            &[&uids],
+        )
+        .await?
+    {
+        let last_at: String = col(&r, 4)?;
+        stats.push((
+            col(&r, 0)?,
+            pages::category_stat(col(&r, 1)?, col(&r, 2)?, col(&r, 3)?, &last_at)?,
+        ));
+    }
+    let mut categories = pages::top_categories(stats);
     rows.into_iter()
         .map(|(uid, gseq, json)| {
             Ok(AccountState {
@@ -82,6 +100,7 @@ async fn states(
                 customer: customers.remove(&uid),
                 cards: cards.remove(&uid).unwrap_or_default(),
                 reserved: reserved.get(&uid).copied().unwrap_or(0),
+                categories: categories.remove(&uid).unwrap_or_default(),
                 account_uid: uid,
                 gseq,
             })

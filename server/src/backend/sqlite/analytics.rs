@@ -1,5 +1,5 @@
 //! The SQLite executor of the shared analytics statements ([`crate::backend::analytics`]),
-//! the backfill of a database older than migration 0003, and the expiry sweep.
+//! the backfill of a database older than migration 0003 (or 0004), and the expiry sweep.
 
 use super::apply::{load_book, next_gseq};
 use crate::backend::analytics::expiry::{self, SweepOutcome};
@@ -73,43 +73,58 @@ pub fn query(c: &Connection, s: &Stmt) -> rusqlite::Result<Rows> {
     rows.collect()
 }
 
-/// Derives the analytics rows from the events applied before migration 0003 (once).
-pub fn backfill(c: &mut Connection, now: DateTime<Utc>) -> Result<()> {
-    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let pending = query(&tx, &backfill::pending_query())?;
-    if pending.first().map(|r| r[0].int()) != Some(0) {
-        return Ok(());
-    }
+/// Runs `row` over every applied event, a page at a time; returns how many.
+fn walk_events(tx: &Connection, row: fn(&[Val], &mut Vec<Stmt>) -> Result<i64>) -> Result<u64> {
     let (mut after, mut n) = (0i64, 0u64);
     loop {
-        let rows = query(&tx, &backfill::events_query(after))?;
+        let rows = query(tx, &backfill::events_query(after))?;
         if rows.is_empty() {
-            break;
+            return Ok(n);
         }
         let mut stmts = Vec::new();
         for r in &rows {
-            after = backfill::event_row(r, &mut stmts)?;
+            after = row(r, &mut stmts)?;
         }
-        exec(&tx, &stmts, None)?;
+        exec(tx, &stmts, None)?;
         n += rows.len() as u64;
     }
-    let mut uid = String::new();
-    loop {
-        let rows = query(&tx, &backfill::accounts_query(&uid))?;
-        if rows.is_empty() {
-            break;
+}
+
+/// Derives the analytics rows from the events applied before migration 0003 (once), and
+/// `customer_categories` from those applied before 0004 (once).
+pub fn backfill(c: &mut Connection, now: DateTime<Utc>) -> Result<()> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let marker =
+        |s: Stmt| -> Result<Option<i64>> { Ok(query(&tx, &s)?.first().map(|r| r[0].int())) };
+    if marker(backfill::pending_query())? == Some(0) {
+        let n = walk_events(&tx, backfill::event_row)?;
+        let mut uid = String::new();
+        loop {
+            let rows = query(&tx, &backfill::accounts_query(&uid))?;
+            if rows.is_empty() {
+                break;
+            }
+            let mut stmts = Vec::new();
+            for r in &rows {
+                uid = backfill::account_row(r, now, &mut stmts)?;
+            }
+            exec(&tx, &stmts, None)?;
         }
-        let mut stmts = Vec::new();
-        for r in &rows {
-            uid = backfill::account_row(r, now, &mut stmts)?;
+        exec(&tx, &[backfill::mark_done()], None)?;
+        if n > 0 {
+            tracing::info!(events = n, "analytics backfilled from the applied events");
         }
-        exec(&tx, &stmts, None)?;
+    } else if marker(backfill::categories_pending_query())? == Some(0) {
+        let n = walk_events(&tx, backfill::category_row)?;
+        exec(&tx, &[backfill::categories_mark_done()], None)?;
+        if n > 0 {
+            tracing::info!(
+                events = n,
+                "customer categories backfilled from the applied events"
+            );
+        }
     }
-    exec(&tx, &[backfill::mark_done()], None)?;
     tx.commit()?;
-    if n > 0 {
-        tracing::info!(events = n, "analytics backfilled from the applied events");
-    }
     Ok(())
 }
 

@@ -44,6 +44,19 @@ pub fn account_state(
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {} FROM customer_categories WHERE account_uid = ?1",
+        pages::CATEGORY_COLUMNS
+    ))?;
+    let mut q = st.query([uid])?;
+    let mut stats = Vec::new();
+    while let Some(r) = q.next()? {
+        let last_at: String = r.get(3)?;
+        stats.push((
+            String::new(),
+            pages::category_stat(r.get(0)?, r.get(1)?, r.get(2)?, &last_at)?,
+        ));
+    }
     Ok(AccountState {
         account_uid: uid.to_string(),
         gseq,
@@ -51,11 +64,12 @@ pub fn account_state(
         cards,
         book,
         reserved: reserved(c, uid, now)?,
+        categories: pages::top_categories(stats).remove("").unwrap_or_default(),
     })
 }
 
 /// [`account_state`] of every account of `rows` (sorted by uid, as a snapshot page reads
-/// them), with three range reads for the whole page instead of three look-ups per account.
+/// them), with four range reads for the whole page instead of four look-ups per account.
 fn states_of_range(
     c: &Connection,
     rows: Vec<(String, i64, String)>,
@@ -109,6 +123,22 @@ fn states_of_range(
             Ok((r.get(0)?, r.get(1)?))
         })?
         .collect::<rusqlite::Result<_>>()?;
+    let mut stats = Vec::new();
+    {
+        let mut st = c.prepare_cached(&format!(
+            "SELECT account_uid, {} FROM customer_categories WHERE account_uid BETWEEN ?1 AND ?2",
+            pages::CATEGORY_COLUMNS
+        ))?;
+        let mut q = st.query(range)?;
+        while let Some(r) = q.next()? {
+            let last_at: String = r.get(4)?;
+            stats.push((
+                r.get(0)?,
+                pages::category_stat(r.get(1)?, r.get(2)?, r.get(3)?, &last_at)?,
+            ));
+        }
+    }
+    let mut categories = pages::top_categories(stats);
     rows.into_iter()
         .map(|(uid, gseq, json)| {
             Ok(AccountState {
@@ -116,6 +146,7 @@ fn states_of_range(
                 customer: customers.remove(&uid),
                 cards: cards.remove(&uid).unwrap_or_default(),
                 reserved: reserved.get(&uid).copied().unwrap_or(0),
+                categories: categories.remove(&uid).unwrap_or_default(),
                 account_uid: uid,
                 gseq,
             })
