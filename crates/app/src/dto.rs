@@ -97,12 +97,17 @@ pub struct Session {
 /// A personal offer shown on the customer panel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Offer {
-    /// `next_tier`, `expiring_points`, `birthday`.
+    /// `expiring_points`, `next_tier`, `birthday`, `lapsed_category`, `favourite_category`
+    /// (in this priority order, see `offers.rs`).
     pub kind: String,
-    /// Ready to show (in English; the UI may translate by `kind` and `figures`).
+    /// Ready to show (in English; the UI may translate by `kind`, `figures`, `subject`).
     pub text: String,
-    /// The numbers in `text` (money in minor units, points), for a translated rendering.
+    /// The numbers in `text` (money in minor units, points, days, purchases), for a
+    /// translated rendering: `next_tier` [missing, discount bp]; `lapsed_category` [days,
+    /// purchases]; `favourite_category` [purchases, amount].
     pub figures: Vec<i64>,
+    /// What the offer is about, as named in `text`: the next tier's name, the category.
+    pub subject: Option<String>,
 }
 
 /// What the cashier sees after a scan.

@@ -27,7 +27,7 @@ fn op(id: &str) -> AppResult<Uuid> {
 }
 
 fn panel(st: &Store, v: CustomerView, now: DateTime<Utc>) -> CustomerPanel {
-    let offer = offer_for(&v, st.program_at(now));
+    let offer = offer_for(&v, st.program_at(now), now);
     CustomerPanel {
         customer_id: v.customer.id,
         account_id: v.account_id,

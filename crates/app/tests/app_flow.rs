@@ -1,11 +1,12 @@
 //! The app core against a real server on 127.0.0.1 (SQLite): setup through `GET /me`, PIN
 //! login and lockout, owner-only actions, two tills spending the same points online
-//! (two-phase: the second is refused), the offline spend limit, sync status.
+//! (two-phase: the second is refused), the offline spend limit, sync status, the personal
+//! offer from purchases made on another till.
 
 use std::time::{Duration, Instant};
 
 use loyalty_app::*;
-use loyalty_domain::Basket;
+use loyalty_domain::{Basket, BasketLine};
 use uuid::Uuid;
 
 mod support;
@@ -203,5 +204,75 @@ async fn two_tills_cannot_spend_the_same_points_online_and_offline_spend_is_capp
         b.status().pending,
         before + 1,
         "the pending count grows at once"
+    );
+}
+
+/// A sale of one coffee (category "coffee"), with a cake or not.
+fn coffee(card: &str, cake: bool) -> CheckoutInput {
+    let line = |sku: &str, category: &str, amount| BasketLine {
+        sku: sku.into(),
+        category: Some(category.into()),
+        qty: 1,
+        amount,
+    };
+    CheckoutInput {
+        op_id: op(),
+        card: card.into(),
+        basket: Basket::new(if cake {
+            vec![line("LATTE", "coffee", 350), line("ECLAIR", "cakes", 200)]
+        } else {
+            vec![line("LATTE", "coffee", 350)]
+        }),
+        spend: 0,
+    }
+}
+
+fn offer_kind(app: &TillApp, card: &str) -> Option<String> {
+    app.scan(card).ok().and_then(|p| p.offer).map(|o| o.kind)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_coffee_sold_on_till_a_makes_coffee_the_favourite_on_till_b() {
+    let s = server().await;
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = till(&s, da.path()).await;
+    let b = till(&s, db.path()).await;
+    a.login("2468").unwrap();
+    b.login("2468").unwrap();
+    let e = a
+        .enrol(EnrolInput {
+            op_id: op(),
+            name: "Carla".into(),
+            phone: None,
+            email: None,
+            birthday: None,
+            marketing_consent: false,
+            preferred_channel: loyalty_store::Channel::None,
+            referrer: None,
+        })
+        .unwrap();
+    wait("till B sees the member", || b.scan(&e.card).is_ok()).await;
+    // Two coffees on B (one of them before B has uploaded it): not a favourite yet.
+    b.checkout(coffee(&e.card, true)).await.unwrap();
+    b.checkout(coffee(&e.card, false)).await.unwrap();
+    assert_eq!(
+        offer_kind(&b, &e.card),
+        None,
+        "2 purchases: below the threshold"
+    );
+    wait("till B uploads", || b.status().pending == 0).await;
+    // The third, on A: after the sync, B's scan offers coffee.
+    a.checkout(coffee(&e.card, true)).await.unwrap();
+    wait("B's scan shows the favourite category", || {
+        offer_kind(&b, &e.card).as_deref() == Some("favourite_category")
+    })
+    .await;
+    let offer = b.scan(&e.card).unwrap().offer.unwrap();
+    assert_eq!(offer.subject.as_deref(), Some("coffee"), "{offer:?}");
+    assert_eq!(offer.figures, vec![3, 3 * 350]);
+    assert!(
+        offer.text.starts_with("Coffee is the favourite"),
+        "{}",
+        offer.text
     );
 }

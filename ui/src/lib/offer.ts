@@ -16,7 +16,7 @@ export function offerText(c: CustomerPanel): string {
         return t('offer.expiring', { n: pts(f[0]), date: date(c.balance.next_expiry) });
       break;
     case 'next_tier': {
-      const tier = /to reach (.+) \(discount/.exec(o.text)?.[1];
+      const tier = o.subject ?? /to reach (.+) \(discount/.exec(o.text)?.[1];
       if (f.length >= 2 && tier) {
         const purchases = /purchase/.test(o.text);
         return purchases
@@ -27,6 +27,14 @@ export function offerText(c: CustomerPanel): string {
     }
     case 'birthday':
       return t('offer.birthday');
+    case 'lapsed_category':
+      if (f.length >= 2 && o.subject)
+        return t('offer.lapsedCategory', { cat: o.subject, d: f[0], n: f[1] });
+      break;
+    case 'favourite_category':
+      if (f.length >= 1 && o.subject)
+        return t('offer.favouriteCategory', { cat: o.subject, n: f[0] });
+      break;
   }
   return o.text;
 }

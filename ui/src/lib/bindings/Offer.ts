@@ -5,14 +5,21 @@
  */
 export type Offer = { 
 /**
- * `next_tier`, `expiring_points`, `birthday`.
+ * `expiring_points`, `next_tier`, `birthday`, `lapsed_category`, `favourite_category`
+ * (in this priority order, see `offers.rs`).
  */
 kind: string, 
 /**
- * Ready to show (in English; the UI may translate by `kind` and `figures`).
+ * Ready to show (in English; the UI may translate by `kind`, `figures`, `subject`).
  */
 text: string, 
 /**
- * The numbers in `text` (money in minor units, points), for a translated rendering.
+ * The numbers in `text` (money in minor units, points, days, purchases), for a
+ * translated rendering: `next_tier` [missing, discount bp]; `lapsed_category` [days,
+ * purchases]; `favourite_category` [purchases, amount].
  */
-figures: Array<number>, };
+figures: Array<number>, 
+/**
+ * What the offer is about, as named in `text`: the next tier's name, the category.
+ */
+subject: string | null, };

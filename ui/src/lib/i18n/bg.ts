@@ -86,6 +86,8 @@ export const bg: Record<Key, string> = {
   'offer.nextTierSpend': 'Още {money} до ниво {tier} (отстъпка {pct})',
   'offer.nextTierPurchases': 'Още покупки: {n} до ниво {tier} (отстъпка {pct})',
   'offer.birthday': 'Седмица на рождения ден: днес важат отстъпката и бонусът за рожден ден',
+  'offer.favouriteCategory': 'Любима категория — {cat} ({n} покупки): предложете {cat} днес',
+  'offer.lapsedCategory': '{cat} не е купувано от {d} дни (преди — {n} пъти): предложете {cat} днес',
   'offer.validUntil': 'QR е валиден до {date}',
 
   'channel.sms': 'SMS',

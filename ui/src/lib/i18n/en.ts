@@ -85,6 +85,8 @@ export const en = {
   'offer.nextTierSpend': '{money} more to reach {tier} (discount {pct})',
   'offer.nextTierPurchases': '{n} more purchase(s) to reach {tier} (discount {pct})',
   'offer.birthday': 'Birthday week: the birthday discount and bonus apply today',
+  'offer.favouriteCategory': '{cat} is the favourite ({n} purchases): suggest {cat} today',
+  'offer.lapsedCategory': 'No {cat} for {d} days (bought {n} times before): suggest {cat} today',
   'offer.validUntil': 'QR valid until {date}',
 
   'channel.sms': 'SMS',

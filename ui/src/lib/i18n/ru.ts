@@ -86,6 +86,8 @@ export const ru: Record<Key, string> = {
   'offer.nextTierSpend': 'Ещё {money} до статуса {tier} (скидка {pct})',
   'offer.nextTierPurchases': 'Ещё покупок: {n} до статуса {tier} (скидка {pct})',
   'offer.birthday': 'Неделя дня рождения: сегодня действуют скидка и бонус имениннику',
+  'offer.favouriteCategory': 'Любимая категория — {cat} ({n} покупок): предложите {cat} сегодня',
+  'offer.lapsedCategory': '{cat} не покупали уже {d} дн. (раньше — {n} раз): предложите {cat} сегодня',
   'offer.validUntil': 'QR действителен до {date}',
 
   'channel.sms': 'SMS',
