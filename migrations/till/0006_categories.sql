@@ -11,7 +11,8 @@
 --   accounts.categories_upto  the server's `included_upto_seq` the summary was read with:
 --                             this till's sales with an outbox seq above it are not in the
 --                             summary yet, and a scan adds them from `sales`/`sale_lines`
---                             (crates/store/src/categories.rs). 0 with a NULL summary.
+--                             (crates/store/src/categories.rs). 0 on an account the
+--                             sync has not written since this migration: all its sales.
 -- Written by the sync only when changed (no page dirtied otherwise).
 
 ALTER TABLE accounts ADD COLUMN categories TEXT;

@@ -41,16 +41,15 @@ pub(crate) fn store(
     Ok(())
 }
 
-/// The column values of `s`'s summary: `(NULL, 0)` when it has none (then every local
-/// sale may be added: none the server included had a category).
+/// The column values of `s`'s summary: its JSON (NULL when it has none) and the seq it
+/// includes. With no summary every local sale above the seq may be added: none the server
+/// included had a category.
 pub(crate) fn columns(s: &AccountState, included_upto_seq: i64) -> Result<(Option<String>, i64)> {
-    if s.categories.is_empty() {
-        return Ok((None, 0));
-    }
-    Ok((
-        Some(serde_json::to_string(&s.categories)?),
-        included_upto_seq,
-    ))
+    let json = match s.categories.is_empty() {
+        true => None,
+        false => Some(serde_json::to_string(&s.categories)?),
+    };
+    Ok((json, included_upto_seq))
 }
 
 /// The account's categories for a scan: the stored summary merged with this till's sales

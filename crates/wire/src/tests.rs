@@ -79,3 +79,57 @@ fn envelope_carries_a_typed_fact() {
     let bad = json.replace("\"seq\":1", "\"seq\":\"one\"");
     assert!(serde_json::from_str::<EventEnvelope>(&bad).is_err());
 }
+
+#[test]
+fn account_state_categories_are_optional_on_the_wire() {
+    let mut s = AccountState {
+        account_uid: "a".into(),
+        gseq: 1,
+        customer: None,
+        cards: vec![],
+        book: loyalty_domain::AccountBook::new("a"),
+        reserved: 0,
+        categories: vec![],
+    };
+    let json = serde_json::to_value(&s).unwrap();
+    assert!(json.get("categories").is_none(), "absent when none: {json}");
+    assert_eq!(serde_json::from_value::<AccountState>(json).unwrap(), s);
+    s.categories.push(CategoryStat {
+        category: "coffee".into(),
+        purchases: 3,
+        amount: 1050,
+        last_at: Utc.with_ymd_and_hms(2025, 1, 2, 3, 4, 5).unwrap(),
+    });
+    let json = serde_json::to_value(&s).unwrap();
+    assert_eq!(json["categories"][0]["last_at"], "2025-01-02T03:04:05Z");
+    assert_eq!(serde_json::from_value::<AccountState>(json).unwrap(), s);
+}
+
+#[test]
+fn category_keys_and_ranking() {
+    assert_eq!(category_key(Some("  coffee ")).as_deref(), Some("coffee"));
+    assert_eq!(category_key(Some(" ")), None);
+    assert_eq!(category_key(None), None);
+    let long = "я".repeat(100);
+    assert_eq!(
+        category_key(Some(&long)).unwrap().chars().count(),
+        MAX_CATEGORY_CHARS
+    );
+    let t = |d| Utc.with_ymd_and_hms(2025, 1, d, 0, 0, 0).unwrap();
+    let stat = |c: &str, purchases, amount, day| CategoryStat {
+        category: c.into(),
+        purchases,
+        amount,
+        last_at: t(day),
+    };
+    let mut v = vec![
+        stat("b", 2, 10, 1),
+        stat("a", 2, 10, 1),
+        stat("c", 2, 10, 2),
+        stat("d", 2, 20, 1),
+        stat("e", 5, 1, 1),
+    ];
+    rank_categories(&mut v);
+    let order: Vec<&str> = v.iter().map(|s| s.category.as_str()).collect();
+    assert_eq!(order, ["e", "d", "c", "a", "b"]);
+}
