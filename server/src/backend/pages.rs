@@ -45,10 +45,15 @@ pub fn top_categories(
         out.entry(uid).or_default().push(stat);
     }
     for v in out.values_mut() {
-        loyalty_wire::rank_categories(v);
-        v.truncate(loyalty_wire::MAX_CATEGORIES);
+        top(v);
     }
     out
+}
+
+/// Keeps one account's top [`loyalty_wire::MAX_CATEGORIES`], ranked.
+pub fn top(stats: &mut Vec<loyalty_wire::CategoryStat>) {
+    loyalty_wire::rank_categories(stats);
+    stats.truncate(loyalty_wire::MAX_CATEGORIES);
 }
 
 /// One category row as the wire carries it (`last_at` stored as RFC 3339 text).

@@ -52,11 +52,14 @@ pub fn account_state(
     let mut stats = Vec::new();
     while let Some(r) = q.next()? {
         let last_at: String = r.get(3)?;
-        stats.push((
-            String::new(),
-            pages::category_stat(r.get(0)?, r.get(1)?, r.get(2)?, &last_at)?,
-        ));
+        stats.push(pages::category_stat(
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            &last_at,
+        )?);
     }
+    pages::top(&mut stats);
     Ok(AccountState {
         account_uid: uid.to_string(),
         gseq,
@@ -64,7 +67,7 @@ pub fn account_state(
         cards,
         book,
         reserved: reserved(c, uid, now)?,
-        categories: pages::top_categories(stats).remove("").unwrap_or_default(),
+        categories: stats,
     })
 }
 
