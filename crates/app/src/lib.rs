@@ -124,7 +124,7 @@ impl TillApp {
             &settings.server_url,
             &settings.device_token,
         )?);
-        let pending = store.outbox_pending_count()?;
+        let pending = store.sync_pending_count()?;
         let last = store.last_sync_at()?;
         self.status.send_modify(|v| {
             *v = status::initial(Some(&settings));

@@ -326,6 +326,11 @@ async fn sales_without_a_card_and_nps_answers_reach_the_dashboard() {
         score: 11,
     };
     assert_eq!(app.nps_answer(too_high).unwrap_err().code, "INVALID_INPUT");
+    assert_eq!(
+        app.status().pending,
+        2,
+        "the status bar counts the sale without a card and the answer as pending"
+    );
     app.logout();
     assert_eq!(
         app.nps_answer(NpsInput {
