@@ -50,6 +50,9 @@ pub fn export(dir: &Path) -> Result<(), ExportError> {
     loyalty_wire::TriggerList::export_all(&cfg)?;
     loyalty_wire::TillList::export_all(&cfg)?;
     loyalty_wire::RegisteredTill::export_all(&cfg)?;
+    ProgramCurrent::export_all(&cfg)?;
+    ProgramDraft::export_all(&cfg)?;
+    ProgramCheck::export_all(&cfg)?;
     Ok(())
 }
 

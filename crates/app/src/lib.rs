@@ -18,6 +18,7 @@ pub mod error;
 pub mod offers;
 mod owner;
 mod pos;
+pub mod program_edit;
 pub mod settings;
 mod side;
 mod status;

@@ -46,7 +46,7 @@ struct Cached {
 }
 
 /// The server's owner API at `base` with the owner token.
-struct OwnerApi {
+pub(crate) struct OwnerApi {
     base: String,
     token: String,
     client: reqwest::Client,
@@ -91,7 +91,7 @@ impl OwnerApi {
     }
 
     /// POST `path` with a JSON body: the decoded 2xx answer.
-    async fn post_json<B: Serialize, T: DeserializeOwned>(
+    pub(crate) async fn post_json<B: Serialize, T: DeserializeOwned>(
         &self,
         path: &str,
         body: &B,
@@ -101,7 +101,7 @@ impl OwnerApi {
         serde_json::from_slice(&body).map_err(|e| TransportError::Decode(e.to_string()))
     }
 
-    async fn get_json<T: DeserializeOwned>(
+    pub(crate) async fn get_json<T: DeserializeOwned>(
         &self,
         path: &str,
         query: &[(&str, String)],
@@ -124,7 +124,7 @@ fn trigger_query(req: &TriggerRequest, csv: bool) -> Vec<(&'static str, String)>
 
 impl TillApp {
     /// The server's owner API, for an owner with a stored owner token.
-    fn owner_api(&self, what: &str) -> AppResult<OwnerApi> {
+    pub(crate) fn owner_api(&self, what: &str) -> AppResult<OwnerApi> {
         self.require_owner(what)?;
         let opened = lock(&self.opened);
         let o = opened.as_ref().ok_or_else(AppError::not_configured)?;
