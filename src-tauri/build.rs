@@ -30,6 +30,11 @@ const COMMANDS: &[&str] = &[
     "nps_answer",
     "register_till",
     "revoke_till",
+    "program_current",
+    "program_check",
+    "program_save_draft",
+    "program_discard_draft",
+    "program_publish",
 ];
 
 fn main() {

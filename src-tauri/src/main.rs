@@ -115,6 +115,11 @@ fn main() {
             commands::nps_answer,
             commands::register_till,
             commands::revoke_till,
+            commands::program_current,
+            commands::program_check,
+            commands::program_save_draft,
+            commands::program_discard_draft,
+            commands::program_publish,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"));
     if let Err(e) = result {
