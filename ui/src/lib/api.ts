@@ -9,6 +9,7 @@ import type {
   EnrolInput, EnrolView, RegisteredTill, TillInfo, TillList, TriggerExport, TriggerList, TriggerRequest,
   History, Locale, QuoteRequest, QuoteView, Receipt, Reissued, ReissueInput, ReturnInput, ReturnReceipt,
   NpsInput, SaleLookup, Session, SetupRequest, SyncStatusView, VirtualCardView,
+  ProgramCheck, ProgramCurrent, ProgramDraft, ProgramVersionView, SavedProgramDraft,
 } from './types';
 
 export const inTauri: boolean = typeof window !== 'undefined' && '__TAURI_INTERNALS__' in window;
@@ -73,6 +74,11 @@ export const api = {
   tills: () => call<TillList>('tills'),
   registerTill: (store: string) => call<RegisteredTill>('register_till', { store }),
   revokeTill: (id: string) => call<TillInfo>('revoke_till', { id }),
+  programCurrent: () => call<ProgramCurrent>('program_current'),
+  programCheck: (draft: ProgramDraft) => call<ProgramCheck>('program_check', { draft }),
+  programSaveDraft: (draft: ProgramDraft) => call<SavedProgramDraft>('program_save_draft', { draft }),
+  programDiscardDraft: () => call<null>('program_discard_draft'),
+  programPublish: (draft: ProgramDraft) => call<ProgramVersionView>('program_publish', { draft }),
 };
 
 /** Subscribes to the `sync-status` event; resolves to the unsubscribe function. */

@@ -43,6 +43,18 @@ export type { RegisteredTill } from './bindings/RegisteredTill';
 export type { AnonymousSaleInput } from './bindings/AnonymousSaleInput';
 export type { AnonymousReceipt } from './bindings/AnonymousReceipt';
 export type { NpsInput } from './bindings/NpsInput';
+export type { ProgramConfig } from './bindings/ProgramConfig';
+export type { ProgramCurrent } from './bindings/ProgramCurrent';
+export type { ProgramVersionView } from './bindings/ProgramVersionView';
+export type { ProgramDraft } from './bindings/ProgramDraft';
+export type { SavedProgramDraft } from './bindings/SavedProgramDraft';
+export type { SampleCheck } from './bindings/SampleCheck';
+export type { ProgramCheck } from './bindings/ProgramCheck';
+export type { PreviewSide } from './bindings/PreviewSide';
+export type { PreviewDiff } from './bindings/PreviewDiff';
+export type { FieldError } from './bindings/FieldError';
+export type { Tier } from './bindings/Tier';
+export type { CumulativeStep } from './bindings/CumulativeStep';
 
 import type { AppInfo } from './bindings/AppInfo';
 import type { Session } from './bindings/Session';
