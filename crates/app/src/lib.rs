@@ -19,6 +19,7 @@ mod members_io;
 pub mod offers;
 mod owner;
 mod pos;
+pub mod program_edit;
 pub mod settings;
 mod side;
 mod status;
