@@ -33,6 +33,11 @@ const COMMANDS: &[&str] = &[
     "import_files",
     "import_members",
     "export_members",
+    "program_current",
+    "program_check",
+    "program_save_draft",
+    "program_discard_draft",
+    "program_publish",
 ];
 
 fn main() {

@@ -10,8 +10,9 @@
 //! count drops to 0 and the balance equals the server's → history → the owner logs in:
 //! dashboard (figures, the card share below 100 % and the NPS, a definition on tap,
 //! charts), trigger lists with a CSV export, a till registered, a members CSV with a bad row
-//! (the report shows it, nothing imported), fixed and imported, members exported →
-//! wrong-PIN lockout.
+//! (the report shows it, nothing imported), fixed and imported, members exported, the
+//! program settings (an invalid value refused inline, a new earn rate previewed,
+//! published) → wrong-PIN lockout.
 
 mod app_support;
 
@@ -507,6 +508,56 @@ async fn a_cashiers_shift_in_the_real_window() {
     }
 
     members_import_and_export(&d, &app_dir).await;
+    // Program settings: a value the rules refuse shows the core's error under it and
+    // blocks publishing; a new earn rate changes the sample check's points; publishing
+    // (confirmed) makes version 2.
+    d.click(&d.el("#owner-tab-program").await).await;
+    d.el("#prog-form").await;
+    let long = Duration::from_secs(20);
+    let int = |v: &str| v.parse::<i64>().ok();
+    let earn_before = d
+        .wait_attr("#prev-earn-current", "data-value", long, |v| {
+            int(v).is_some_and(|n| n > 0)
+        })
+        .await;
+    d.fill("#prog-earn-rate_bp", "150").await;
+    let err = d
+        .wait_text("#prog-earn-rate_bp-error", "the earn rate's error", |t| {
+            t.contains("10000")
+        })
+        .await;
+    assert!(err.contains("100 %"), "{err}");
+    d.wait_attr("#prog-errors", "data-count", long, |v| v == "1")
+        .await;
+    let publish = d.el("#prog-publish").await;
+    assert!(
+        d.attr(&publish, "disabled").await.is_some(),
+        "no publishing with an invalid setting"
+    );
+    d.fill("#prog-earn-rate_bp", "10").await;
+    d.wait_attr("#prev-earn-diff", "data-value", long, |v| {
+        int(v).is_some_and(|n| n > 0)
+    })
+    .await;
+    let earn_after = d
+        .wait_attr("#prev-earn-draft", "data-value", long, |v| {
+            int(v).is_some_and(|n| n > 0)
+        })
+        .await;
+    assert!(
+        int(&earn_after) > int(&earn_before),
+        "10 % earns more than 5 %: {earn_after} vs {earn_before}"
+    );
+    assert!(d.try_find("#prog-errors").await.is_none());
+    shot(&d, "16-program").await;
+    let publish = d.el("#prog-publish").await;
+    d.click(&publish).await;
+    d.wait_text("#prog-publish", "the confirmation", |t| t.contains('2'))
+        .await;
+    d.click(&publish).await;
+    d.wait_attr("#prog-published", "data-version", long, |v| v == "2")
+        .await;
+    d.el("#prog-versions .chip[data-version='2']").await;
 
     // Wrong PINs: 4 × PIN_WRONG, then PIN_LOCKED, and even the right PIN is refused.
     d.click(&d.el("#logout").await).await;

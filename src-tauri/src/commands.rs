@@ -185,3 +185,34 @@ pub async fn export_members(
 ) -> R<MembersExport> {
     app.export_members(req).await
 }
+
+#[tauri::command]
+pub async fn program_current(app: State<'_, TillApp>) -> R<ProgramCurrent> {
+    app.program_current().await
+}
+
+#[tauri::command]
+pub async fn program_check(app: State<'_, TillApp>, draft: ProgramDraft) -> R<ProgramCheck> {
+    app.program_check(draft)
+}
+
+#[tauri::command]
+pub async fn program_save_draft(
+    app: State<'_, TillApp>,
+    draft: ProgramDraft,
+) -> R<SavedProgramDraft> {
+    app.program_save_draft(draft)
+}
+
+#[tauri::command]
+pub async fn program_discard_draft(app: State<'_, TillApp>) -> R<()> {
+    app.program_discard_draft()
+}
+
+#[tauri::command]
+pub async fn program_publish(
+    app: State<'_, TillApp>,
+    draft: ProgramDraft,
+) -> R<ProgramVersionView> {
+    app.program_publish(draft).await
+}

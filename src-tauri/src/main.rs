@@ -119,6 +119,11 @@ fn main() {
             commands::import_files,
             commands::import_members,
             commands::export_members,
+            commands::program_current,
+            commands::program_check,
+            commands::program_save_draft,
+            commands::program_discard_draft,
+            commands::program_publish,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"));
     if let Err(e) = result {

@@ -54,6 +54,9 @@ pub fn export(dir: &Path) -> Result<(), ExportError> {
     MembersExportRequest::export_all(&cfg)?;
     MembersExport::export_all(&cfg)?;
     loyalty_wire::ImportJob::export_all(&cfg)?;
+    ProgramCurrent::export_all(&cfg)?;
+    ProgramDraft::export_all(&cfg)?;
+    ProgramCheck::export_all(&cfg)?;
     Ok(())
 }
 

@@ -19,6 +19,7 @@ mod members_io;
 pub mod offers;
 mod owner;
 mod pos;
+pub mod program_edit;
 pub mod settings;
 mod side;
 mod status;
@@ -124,7 +125,7 @@ impl TillApp {
             &settings.server_url,
             &settings.device_token,
         )?);
-        let pending = store.outbox_pending_count()?;
+        let pending = store.sync_pending_count()?;
         let last = store.last_sync_at()?;
         self.status.send_modify(|v| {
             *v = status::initial(Some(&settings));

@@ -115,7 +115,7 @@ impl OwnerApi {
     }
 
     /// POST `path` with a JSON body: the decoded 2xx answer.
-    async fn post_json<B: Serialize, T: DeserializeOwned>(
+    pub(crate) async fn post_json<B: Serialize, T: DeserializeOwned>(
         &self,
         path: &str,
         body: &B,

@@ -68,7 +68,7 @@ impl TillApp {
                 let st = rx.borrow_and_update().clone();
                 let pending = {
                     let s = store.clone();
-                    tokio::task::spawn_blocking(move || lock(&s).outbox_pending_count().ok())
+                    tokio::task::spawn_blocking(move || lock(&s).sync_pending_count().ok())
                         .await
                         .ok()
                         .flatten()
@@ -107,7 +107,7 @@ impl TillApp {
 
     /// After a local operation: the pending count grows at once and the sync is nudged.
     pub(crate) fn after_local_write(&self) -> AppResult<()> {
-        let pending = self.with_store(|st, _, _| Ok(st.outbox_pending_count()?))?;
+        let pending = self.with_store(|st, _, _| Ok(st.sync_pending_count()?))?;
         self.status.send_if_modified(|v| {
             let changed = v.pending != pending;
             v.pending = pending;

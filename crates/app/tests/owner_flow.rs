@@ -326,6 +326,11 @@ async fn sales_without_a_card_and_nps_answers_reach_the_dashboard() {
         score: 11,
     };
     assert_eq!(app.nps_answer(too_high).unwrap_err().code, "INVALID_INPUT");
+    assert_eq!(
+        app.status().pending,
+        2,
+        "the status bar counts the sale without a card and the answer as pending"
+    );
     app.logout();
     assert_eq!(
         app.nps_answer(NpsInput {
@@ -504,4 +509,152 @@ async fn members_are_imported_with_progress_and_exported() {
         .await
         .unwrap_err();
     assert_eq!(offline.code, "SERVER_OFFLINE");
+}
+
+/// The sample check of the settings screen: 1000.00, a customer with 1000 points.
+fn draft_of(config: loyalty_domain::ProgramConfig) -> ProgramDraft {
+    ProgramDraft {
+        config,
+        effective_from: None,
+        sample: SampleCheck {
+            basket: loyalty_domain::Basket::single(100_000),
+            available: 1_000,
+            ..SampleCheck::default()
+        },
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn program_settings_are_checked_published_and_reach_the_till() {
+    let mut s = server().await;
+    let t = s.owner_token().await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = till(&s, dir.path(), Some(t)).await;
+    app.start_sync().unwrap();
+
+    // A cashier may not see, check or publish the program.
+    app.login(CASHIER_PIN).unwrap();
+    let d = draft_of(loyalty_domain::ProgramConfig::default());
+    assert_eq!(app.program_current().await.unwrap_err().code, "FORBIDDEN");
+    assert_eq!(app.program_check(d.clone()).unwrap_err().code, "FORBIDDEN");
+    assert_eq!(
+        app.program_publish(d.clone()).await.unwrap_err().code,
+        "FORBIDDEN"
+    );
+    assert_eq!(app.program_save_draft(d).unwrap_err().code, "FORBIDDEN");
+    app.logout();
+
+    // The owner: only the built-in version 1 so far.
+    app.login(OWNER_PIN).unwrap();
+    let cur = app.program_current().await.unwrap();
+    assert!(!cur.offline && cur.draft.is_none());
+    assert_eq!(cur.in_force, 1);
+    assert_eq!(cur.versions.len(), 1);
+    assert!(cur.versions[0].in_force && cur.versions[0].created_at.is_none());
+
+    // An invalid earn rate: named, and refused by publish (the draft is kept).
+    let mut d = draft_of(cur.versions[0].config.clone());
+    d.config.earn.rate_bp = 20_000;
+    let c = app.program_check(d.clone()).unwrap();
+    assert_eq!(c.errors.len(), 1);
+    assert_eq!(c.errors[0].field, "earn.rate_bp");
+    assert_eq!(c.errors[0].code, "INVALID_CONFIG");
+    assert!(c.draft.quote.is_none() && c.current.quote.is_some());
+    let e = app.program_publish(d.clone()).await.unwrap_err();
+    assert_eq!(e.code, "INVALID_PROGRAM");
+    assert!(e.message.contains("earn.rate_bp"), "{}", e.message);
+    assert!(dir.path().join("owner/program-draft.json").is_file());
+
+    // 10 %: the preview shows twice the points on 970.00 to pay (3 % ladder step).
+    d.config.earn.rate_bp = 1_000;
+    let c = app.program_check(d.clone()).unwrap();
+    assert!(c.errors.is_empty(), "{:?}", c.errors);
+    assert_eq!(c.current.version, 1);
+    assert_eq!(c.draft.version, 2);
+    assert_eq!(c.current.quote.as_ref().unwrap().earn_total, 48);
+    assert_eq!(c.draft.quote.as_ref().unwrap().earn_total, 97);
+    assert_eq!(c.diff.unwrap().earn_total, 49);
+
+    // Published, in force in a few seconds.
+    let from = chrono::Utc::now() + chrono::Duration::seconds(4);
+    d.effective_from = Some(from);
+    let v = app.program_publish(d.clone()).await.unwrap();
+    assert_eq!(v.version, 2, "the first published version is 2");
+    assert_eq!(v.config.earn.rate_bp, 1_000);
+    assert!(!v.in_force);
+    assert!(
+        !dir.path().join("owner/program-draft.json").exists(),
+        "a published draft is forgotten"
+    );
+    let cur = app.program_current().await.unwrap();
+    let versions: Vec<(u32, bool)> = cur
+        .versions
+        .iter()
+        .map(|v| (v.version, v.in_force))
+        .collect();
+    assert_eq!(versions, [(1, true), (2, false)]);
+
+    // A sale before effective_from still earns 5 %...
+    app.logout();
+    app.login(CASHIER_PIN).unwrap();
+    let e = app
+        .enrol(EnrolInput {
+            op_id: op(),
+            name: "Boris Petrov".into(),
+            phone: Some("+7 916 555-66-77".into()),
+            email: None,
+            birthday: None,
+            marketing_consent: false,
+            preferred_channel: Channel::None,
+            referrer: None,
+        })
+        .unwrap();
+    let sell = |card: String| CheckoutInput {
+        op_id: op(),
+        card,
+        basket: loyalty_domain::Basket::single(100_000),
+        spend: 0,
+    };
+    let before = app.checkout(sell(e.card.clone())).await.unwrap();
+    assert_eq!((before.program_version, before.earned), (1, 48));
+
+    // ...the till's sync brings version 2, and a sale after effective_from uses it.
+    app.logout();
+    app.login(OWNER_PIN).unwrap();
+    let start = std::time::Instant::now();
+    while app.program_check(d.clone()).unwrap().current.version != 2 {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "version 2 never reached the till"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(chrono::Utc::now() >= from);
+    app.logout();
+    app.login(CASHIER_PIN).unwrap();
+    let after = app.checkout(sell(e.card)).await.unwrap();
+    assert_eq!(after.program_version, 2);
+    assert_eq!(after.earned, after.to_pay * 1_000 / 10_000 / 100);
+    app.logout();
+
+    // Offline: the till's own versions; a publish fails clearly and keeps the draft.
+    app.login(OWNER_PIN).unwrap();
+    s.stop().await;
+    let cur = app.program_current().await.unwrap();
+    assert!(cur.offline);
+    assert_eq!(cur.error.as_ref().unwrap().code, "NET_UNREACHABLE");
+    assert_eq!(cur.in_force, 2);
+    let mut d2 = draft_of(cur.versions.last().unwrap().config.clone());
+    d2.config.welcome_bonus = 250;
+    let e = app.program_publish(d2.clone()).await.unwrap_err();
+    assert_eq!(e.code, "NET_UNREACHABLE");
+    assert!(e.message.contains("draft is kept"), "{}", e.message);
+    app.logout();
+    drop(app);
+    let again = TillApp::open(dir.path(), None).unwrap();
+    again.login(OWNER_PIN).unwrap();
+    let kept = again.program_current().await.unwrap().draft.unwrap();
+    assert_eq!(kept.draft, d2);
+    again.program_discard_draft().unwrap();
+    assert!(again.program_current().await.unwrap().draft.is_none());
 }

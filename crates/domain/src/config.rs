@@ -6,6 +6,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 /// A complete, versioned loyalty program. Every quote records the `version` it used.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct ProgramConfig {
     pub version: u32,
@@ -36,6 +37,7 @@ pub struct ProgramConfig {
 }
 
 /// Earning points on purchases.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct EarnRule {
     /// Base earn rate (500 = 5 %) of the amount actually paid; a tier's `earn_bp` overrides it.
@@ -47,6 +49,7 @@ pub struct EarnRule {
 }
 
 /// Spending points as a discount.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct SpendRule {
     pub enabled: bool,
@@ -57,6 +60,7 @@ pub struct SpendRule {
 }
 
 /// One step of the cumulative discount ladder.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct CumulativeStep {
     /// Lifetime spend (minor units, net of returns) from which the step applies.
@@ -65,6 +69,7 @@ pub struct CumulativeStep {
 }
 
 /// What a tier threshold measures.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum TierBasis {
@@ -75,6 +80,7 @@ pub enum TierBasis {
 }
 
 /// Over which period a tier threshold is measured.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum TierWindow {
@@ -85,6 +91,7 @@ pub enum TierWindow {
 }
 
 /// Multi-level status.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct TierRule {
     pub basis: TierBasis,
@@ -94,6 +101,7 @@ pub struct TierRule {
 }
 
 /// One status level.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct Tier {
     pub code: String,
@@ -107,6 +115,7 @@ pub struct Tier {
 }
 
 /// Paid membership: a fee buys a tier and/or a discount for a period.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct ClubRule {
     pub fee: Money,
@@ -118,6 +127,7 @@ pub struct ClubRule {
 }
 
 /// Stamp card: every `every`-th qualifying purchase is rewarded.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct StampRule {
     pub every: u32,
@@ -129,6 +139,7 @@ pub struct StampRule {
 }
 
 /// Gift or bonus for a purchase of at least `min_amount` (compared with `to_pay`).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct ThresholdGift {
     pub min_amount: Money,
@@ -138,6 +149,7 @@ pub struct ThresholdGift {
 }
 
 /// Birthday bonus (once per year) and/or discount in a window around the birthday.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct BirthdayRule {
     pub days_before: u32,
@@ -147,6 +159,7 @@ pub struct BirthdayRule {
 }
 
 /// Referral: both sides get points after the referee's first purchase.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct ReferralRule {
     pub referrer_points: Points,
@@ -154,6 +167,7 @@ pub struct ReferralRule {
 }
 
 /// How percentage discounts combine.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum DiscountStacking {
@@ -165,6 +179,7 @@ pub enum DiscountStacking {
 }
 
 /// Combination rules (see the doc comment of `quote.rs`).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct Stacking {
     pub discounts: DiscountStacking,

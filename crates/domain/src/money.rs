@@ -13,6 +13,7 @@ pub type Bp = u32;
 pub const BP_100: Bp = 10_000;
 
 /// How a fractional number of points (or money) is turned into a whole one.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Rounding {

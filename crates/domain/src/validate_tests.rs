@@ -146,3 +146,25 @@ fn error_message_is_clear() {
         "invalid program configuration: earn.rate_bp: must be at most 10000 basis points (100 %), got 12000"
     );
 }
+
+#[test]
+fn problems_lists_every_invalid_setting_in_order() {
+    assert!(ProgramConfig::default().problems().is_empty());
+    let mut p = ProgramConfig::default();
+    p.earn.rate_bp = 12_000;
+    p.tiers.levels[2].threshold = 1;
+    p.hold_days = 10_000;
+    let fields: Vec<String> = p
+        .problems()
+        .into_iter()
+        .map(|e| match e {
+            RuleError::InvalidConfig { field, .. } => field,
+            other => panic!("expected InvalidConfig, got {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        fields,
+        ["earn.rate_bp", "tiers.levels[2].threshold", "hold_days"]
+    );
+    assert_eq!(field_of(&p), "earn.rate_bp", "validate reports the first");
+}

@@ -57,6 +57,12 @@ impl Store {
             .query_row([], |r| r.get(0))?)
     }
 
+    /// What the sync still has to send: unacknowledged events plus side records (sales
+    /// without a card, NPS answers) not sent yet — the status bar's "pending".
+    pub fn sync_pending_count(&self) -> Result<i64> {
+        Ok(self.outbox_pending_count()? + self.side_pending()?)
+    }
+
     /// The last `seq` written (0 when empty).
     pub fn outbox_last_seq(&self) -> Result<i64> {
         Ok(self

@@ -94,4 +94,10 @@ impl Store {
     pub fn program_at(&self, t: DateTime<Utc>) -> &ProgramConfig {
         self.programs.at(t)
     }
+
+    /// Every stored program version (the built-in default and those received through
+    /// sync), oldest version first; never empty.
+    pub fn program_versions(&self) -> &[ProgramConfig] {
+        &self.programs.list
+    }
 }

@@ -264,6 +264,8 @@ mod tests {
             .unwrap();
         assert_eq!(b.receipt_no, "T01-000002");
         assert_eq!(s.side_pending().unwrap(), 2);
+        // The status bar's pending count includes them (no outbox events here).
+        assert_eq!(s.sync_pending_count().unwrap(), 2);
         let unsent = s.unsent_anonymous_sales(10).unwrap();
         assert_eq!(unsent, vec![a.clone(), b]);
         s.mark_anonymous_sales_sent(std::slice::from_ref(&a.op_id), t)

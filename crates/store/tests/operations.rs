@@ -469,6 +469,9 @@ fn hold_days_keep_points_pending() {
     p.hold_days = 14;
     s.set_program(&p, t(0)).unwrap();
     assert_eq!(s.set_program(&p, t(0)).map_err(|e| e.code()), Ok(()));
+    let versions: Vec<u32> = s.program_versions().iter().map(|v| v.version).collect();
+    assert_eq!(versions.last(), Some(&p.version), "{versions:?}");
+    assert_eq!(s.program_versions().last(), Some(&p));
     let mut other = p.clone();
     other.welcome_bonus = 1;
     assert_eq!(

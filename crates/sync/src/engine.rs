@@ -149,7 +149,7 @@ impl Worker {
             .store
             .run(|s| {
                 Ok((
-                    s.outbox_pending_count()?,
+                    s.sync_pending_count()?,
                     s.last_sync_at()?,
                     s.server_offset_ms(),
                 ))

@@ -10,7 +10,8 @@ pub const KEEP_NOTES: usize = 100;
 pub struct SyncStatus {
     /// The last call to the server succeeded.
     pub online: bool,
-    /// Outbox events not yet acknowledged by the server.
+    /// What is still to send: outbox events not yet acknowledged by the server, and side
+    /// records (sales without a card, NPS answers) not sent yet.
     pub pending: i64,
     /// Server time of the last applied changes page.
     pub last_sync_at: Option<DateTime<Utc>>,

@@ -138,7 +138,7 @@ impl Syncer {
             .store
             .run(|s| {
                 Ok((
-                    s.outbox_pending_count()?,
+                    s.sync_pending_count()?,
                     s.last_sync_at()?,
                     s.server_offset_ms(),
                 ))
@@ -188,7 +188,7 @@ impl Syncer {
                 .run(move |s| {
                     let acked = s.ack_upto(upto)?;
                     let offset = s.set_server_time(server_time, local_now)?;
-                    Ok((acked, s.outbox_pending_count()?, offset))
+                    Ok((acked, s.sync_pending_count()?, offset))
                 })
                 .await?;
             for c in &resp.conflicts {

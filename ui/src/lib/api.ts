@@ -10,6 +10,7 @@ import type {
   History, Locale, QuoteRequest, QuoteView, Receipt, Reissued, ReissueInput, ReturnInput, ReturnReceipt,
   NpsInput, SaleLookup, Session, SetupRequest, SyncStatusView, VirtualCardView,
   ImportFiles, ImportJob, MembersExport, MembersExportRequest,
+  ProgramCheck, ProgramCurrent, ProgramDraft, ProgramVersionView, SavedProgramDraft,
 } from './types';
 
 export const inTauri: boolean = typeof window !== 'undefined' && '__TAURI_INTERNALS__' in window;
@@ -78,6 +79,11 @@ export const api = {
   /** Resolves with the finished job; its progress comes as `members-import` events. */
   importMembers: (path: string) => call<ImportJob>('import_members', { path }),
   exportMembers: (req: MembersExportRequest) => call<MembersExport>('export_members', { req }),
+  programCurrent: () => call<ProgramCurrent>('program_current'),
+  programCheck: (draft: ProgramDraft) => call<ProgramCheck>('program_check', { draft }),
+  programSaveDraft: (draft: ProgramDraft) => call<SavedProgramDraft>('program_save_draft', { draft }),
+  programDiscardDraft: () => call<null>('program_discard_draft'),
+  programPublish: (draft: ProgramDraft) => call<ProgramVersionView>('program_publish', { draft }),
 };
 
 /** Subscribes to the `sync-status` event; resolves to the unsubscribe function. */

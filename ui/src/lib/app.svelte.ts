@@ -6,7 +6,7 @@ import { api } from './api';
 import { toAppError } from './errors';
 
 export type Screen = 'scan' | 'return' | 'enrol' | 'history' | 'reissue' | 'owner';
-export type OwnerTab = 'dashboard' | 'triggers' | 'members' | 'tills' | 'token';
+export type OwnerTab = 'dashboard' | 'triggers' | 'members' | 'tills' | 'program' | 'token';
 
 class AppState {
   info = $state<AppInfo | null>(null);

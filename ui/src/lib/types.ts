@@ -51,6 +51,18 @@ export type { ImportReport } from './bindings/ImportReport';
 export type { ImportRowError } from './bindings/ImportRowError';
 export type { MembersExportRequest } from './bindings/MembersExportRequest';
 export type { MembersExport } from './bindings/MembersExport';
+export type { ProgramConfig } from './bindings/ProgramConfig';
+export type { ProgramCurrent } from './bindings/ProgramCurrent';
+export type { ProgramVersionView } from './bindings/ProgramVersionView';
+export type { ProgramDraft } from './bindings/ProgramDraft';
+export type { SavedProgramDraft } from './bindings/SavedProgramDraft';
+export type { SampleCheck } from './bindings/SampleCheck';
+export type { ProgramCheck } from './bindings/ProgramCheck';
+export type { PreviewSide } from './bindings/PreviewSide';
+export type { PreviewDiff } from './bindings/PreviewDiff';
+export type { FieldError } from './bindings/FieldError';
+export type { Tier } from './bindings/Tier';
+export type { CumulativeStep } from './bindings/CumulativeStep';
 
 import type { AppInfo } from './bindings/AppInfo';
 import type { Session } from './bindings/Session';
