@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use loyalty_wire::{category_key, rank_categories, AccountState, CategoryStat, MAX_CATEGORIES};
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::error::{Result, StoreError};
 use crate::ops::from_ms;
@@ -65,24 +65,32 @@ pub(crate) fn merged(
             .map_err(|e| StoreError::Corrupt(format!("account {account}: categories JSON: {e}")))?,
         None => Vec::new(),
     };
+    // The first sale not included; none (the usual case online): nothing to add.
+    let first: Option<i64> = conn
+        .prepare_cached(
+            "SELECT s.id FROM outbox o JOIN sales s ON s.op_id = o.op_id
+             WHERE o.seq > ?1 AND o.kind = 'sale' ORDER BY o.seq LIMIT 1",
+        )?
+        .query_row([upto], |r| r.get(0))
+        .optional()?;
     // (sale id, category) → (amount, sold_at ms)
     let mut local: BTreeMap<(i64, String), (i64, i64)> = BTreeMap::new();
-    let mut st = conn.prepare_cached(
-        "SELECT s.id, sl.category, sl.amount, s.sold_at
-         FROM sales s JOIN sale_lines sl ON sl.sale_id = s.id
-         WHERE s.account_id = ?1 AND sl.category IS NOT NULL AND s.id >= (
-            SELECT s2.id FROM outbox o JOIN sales s2 ON s2.op_id = o.op_id
-            WHERE o.seq > ?2 AND o.kind = 'sale' ORDER BY o.seq LIMIT 1)",
-    )?;
-    let mut rows = st.query(params![account, upto])?;
-    while let Some(r) = rows.next()? {
-        let raw: Option<String> = r.get(1)?;
-        let Some(category) = category_key(raw.as_deref()) else {
-            continue;
-        };
-        let (amount, at): (i64, i64) = (r.get(2)?, r.get(3)?);
-        let e = local.entry((r.get(0)?, category)).or_insert((0, at));
-        e.0 = e.0.saturating_add(amount.max(0));
+    if let Some(first) = first {
+        let mut st = conn.prepare_cached(
+            "SELECT s.id, sl.category, sl.amount, s.sold_at
+             FROM sales s JOIN sale_lines sl ON sl.sale_id = s.id
+             WHERE s.account_id = ?1 AND s.id >= ?2 AND sl.category IS NOT NULL",
+        )?;
+        let mut rows = st.query(params![account, first])?;
+        while let Some(r) = rows.next()? {
+            let raw: Option<String> = r.get(1)?;
+            let Some(category) = category_key(raw.as_deref()) else {
+                continue;
+            };
+            let (amount, at): (i64, i64) = (r.get(2)?, r.get(3)?);
+            let e = local.entry((r.get(0)?, category)).or_insert((0, at));
+            e.0 = e.0.saturating_add(amount.max(0));
+        }
     }
     for ((_, category), (amount, at)) in local {
         add(&mut stats, category, amount, from_ms(at)?);
