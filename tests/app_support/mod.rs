@@ -214,6 +214,10 @@ impl TauriDriver {
         for (k, v) in env {
             cmd.env(k, v);
         }
+        // Its own process group: dropping the driver stops WebKitWebDriver and the app it
+        // started too (killing tauri-driver alone left WebKitWebDriver running, holding the
+        // test's output open).
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         let child = cmd.spawn().expect("tauri-driver starts");
         let url = format!("http://127.0.0.1:{port}");
         // A loaded machine (a build on both cores) can take many seconds to start it.
@@ -231,6 +235,12 @@ impl TauriDriver {
 
 impl Drop for TauriDriver {
     fn drop(&mut self) {
+        // The whole group (tauri-driver, WebKitWebDriver, the app).
+        let _ = Command::new("kill")
+            .args(["-s", "KILL", "--"])
+            .arg(format!("-{}", self.child.id()))
+            .stderr(Stdio::null())
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
