@@ -1,9 +1,9 @@
 //! The SQLite executor of the shared analytics statements ([`crate::backend::analytics`]),
-//! the backfill of a database older than migration 0003, and the expiry sweep.
+//! the backfills of a database older than migrations 0003 and 0005, and the expiry sweep.
 
 use super::apply::{load_book, next_gseq};
 use crate::backend::analytics::expiry::{self, SweepOutcome};
-use crate::backend::analytics::{backfill, Rows, Stmt, Val};
+use crate::backend::analytics::{backfill, member_days, Rows, Stmt, Val};
 use crate::backend::hash::ts;
 use crate::backend::Result;
 use chrono::{DateTime, Utc};
@@ -73,8 +73,35 @@ pub fn query(c: &Connection, s: &Stmt) -> rusqlite::Result<Rows> {
     rows.collect()
 }
 
-/// Derives the analytics rows from the events applied before migration 0003 (once).
+/// Derives the analytics rows from the events applied before migration 0003, then
+/// `member_days` from the `sale_facts` written before migration 0005 (each once).
 pub fn backfill(c: &mut Connection, now: DateTime<Utc>) -> Result<()> {
+    backfill_events(c, now)?;
+    backfill_member_days(c)
+}
+
+fn backfill_member_days(c: &mut Connection) -> Result<()> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let pending = query(&tx, &member_days::pending_query())?;
+    if pending.first().map(|r| r[0].int()) != Some(0) {
+        return Ok(());
+    }
+    let (mut after, mut days) = (String::new(), 0u64);
+    while let Some(day) = member_days::next_day(&query(&tx, &member_days::next_day_query(&after))?)
+    {
+        exec(&tx, &[member_days::backfill_day_stmt(day)], None)?;
+        after = crate::backend::analytics::day_of(day);
+        days += 1;
+    }
+    exec(&tx, &[member_days::mark_done()], None)?;
+    tx.commit()?;
+    if days > 0 {
+        tracing::info!(days, "member_days backfilled from sale_facts");
+    }
+    Ok(())
+}
+
+fn backfill_events(c: &mut Connection, now: DateTime<Utc>) -> Result<()> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let pending = query(&tx, &backfill::pending_query())?;
     if pending.first().map(|r| r[0].int()) != Some(0) {

@@ -22,6 +22,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0003_analytics",
         sql: include_str!("../../../../migrations/server/sqlite/0003_analytics.sql"),
     },
+    Migration {
+        version: 5,
+        name: "0005_member_days",
+        sql: include_str!("../../../../migrations/server/sqlite/0005_member_days.sql"),
+    },
 ];
 
 /// Checks that every applied migration is known and unchanged, then applies the missing
