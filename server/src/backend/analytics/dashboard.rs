@@ -23,6 +23,8 @@ pub struct Filter {
     pub from: NaiveDate,
     pub to: NaiveDate,
     pub as_of: DateTime<Utc>,
+    /// The first day with sales (None: none yet); no buyers before it.
+    pub first_sale: Option<NaiveDate>,
 }
 
 impl Filter {
@@ -133,7 +135,11 @@ pub fn queries(f: &Filter) -> Vec<Stmt> {
     // The chain: the buyers of both periods counted over `member_days` (about a row per
     // member, whatever the periods' length); one store: its sales of both periods.
     let buyers = match f.store {
-        None => vec![member_days::buyers_query((f.from, f.to), (pf, pt))],
+        None => vec![member_days::buyers_query(
+            (f.from, f.to),
+            (pf, pt),
+            f.first_sale,
+        )],
         Some(_) => vec![buyers(f.from, f.to, f.store()), buyers(pf, pt, f.store())],
     };
     let mut out = vec![daily];
