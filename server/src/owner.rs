@@ -3,6 +3,7 @@
 //! and what tills report besides facts (NPS answers, sales without a card).
 
 use crate::backend::analytics::dashboard::{self, Filter};
+use crate::backend::analytics::member_days;
 use crate::backend::analytics::{day, record, triggers, AnalyticsError, Stmt, Val};
 use crate::backend::hash::{parse_ts, ts};
 use crate::backend::{Backend, BackendError, TillRecord};
@@ -124,11 +125,18 @@ pub async fn filter(
         Some(s) => Some(resolve_store(b, s).await?),
         None => None,
     };
+    let first = b
+        .query(vec![member_days::first_day_query()])
+        .await?
+        .into_iter()
+        .next()
+        .unwrap_or_default();
     Ok(Filter {
         store,
         from,
         to,
         as_of: now,
+        first_sale: member_days::next_day(&first),
     })
 }
 

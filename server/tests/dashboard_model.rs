@@ -7,7 +7,7 @@
 mod owner_support;
 mod support;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use loyalty_domain::{BasketLine, Fact, ProgramConfig};
 use loyalty_wire::dashboard::{definitions, segment_days as seg};
 use loyalty_wire::{DailyPoint, Dashboard, EventEnvelope, Nps, Roi};
@@ -17,7 +17,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use support::*;
 use uuid::Uuid;
 
-backend_tests!(dashboard_equals_the_model);
+backend_tests!(
+    dashboard_equals_the_model,
+    dashboard_after_member_days_backfill
+);
 
 struct Rng(u64);
 impl Rng {
@@ -263,6 +266,16 @@ enum Ev {
 }
 
 async fn dashboard_equals_the_model(db: Db) {
+    check_against_model(db, false).await
+}
+
+/// A database with sales but without `member_days` (made before migration 0005): the
+/// next start backfills it from `sale_facts`, and every figure is exact again.
+async fn dashboard_after_member_days_backfill(db: Db) {
+    check_against_model(db, true).await
+}
+
+async fn check_against_model(db: Db, backfill: bool) {
     let s = start(db).await;
     let tills = [s.till("North").await, s.till("South").await];
     let owner = owner_token(&s).await;
@@ -444,7 +457,28 @@ async fn dashboard_equals_the_model(db: Db) {
         let (st, _) = s.post(&tills[store], "/api/v1/nps", &body).await;
         assert_eq!(st, 200);
     }
+    if backfill {
+        use loyalty_server::backend::analytics::Stmt;
+        let rows = s
+            .backend
+            .query(vec![Stmt::new("SELECT COUNT(*) FROM member_days", vec![])])
+            .await
+            .unwrap();
+        assert!(rows[0][0][0].int() > 0, "ingest wrote member_days");
+        s.backend
+            .execute(vec![
+                Stmt::new("DELETE FROM member_days", vec![]),
+                Stmt::new(
+                    "UPDATE analytics_state SET value = 0 WHERE name = 'member_days'",
+                    vec![],
+                ),
+            ])
+            .await
+            .unwrap();
+        s.backend.migrate().await.unwrap();
+    }
     let today = now.date_naive();
+    let month = today.with_day(1).unwrap();
     let periods = [
         (None, None),
         (Some(today - Duration::days(89)), Some(today)),
@@ -453,6 +487,25 @@ async fn dashboard_equals_the_model(db: Db) {
             Some(today - Duration::days(20)),
         ),
         (Some(today - Duration::days(400)), Some(today)),
+        (Some(today - Duration::days(364)), Some(today)),
+        // Across month boundaries, not aligned to months.
+        (
+            Some(month - Duration::days(45)),
+            Some((month + Duration::days(2)).min(today)),
+        ),
+        (
+            Some(month - Duration::days(100)),
+            Some(month - Duration::days(40)),
+        ),
+        // Whole months.
+        (
+            Some((month - Duration::days(62)).with_day(1).unwrap()),
+            Some(month - Duration::days(1)),
+        ),
+        (
+            Some(today - Duration::days(180)),
+            Some(today - Duration::days(1)),
+        ),
     ];
     for (from, to) in periods {
         for store in [None, Some(0usize), Some(1)] {

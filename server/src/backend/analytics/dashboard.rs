@@ -1,9 +1,10 @@
 //! The dashboard: a handful of queries over the rollups (`daily_stats`), the per-member
-//! aggregates (`customer_stats`), the sales of two periods (only their member numbers,
-//! through a covering index) and the NPS answers; every figure is assembled here, in
-//! integers (rates floor-divided to basis points). Definitions: `loyalty_wire::dashboard`.
+//! aggregates (`customer_stats`), the buyers of two periods (the chain: one pass over the
+//! day bits of [`member_days`]; one store: the member numbers of its sales, through a
+//! covering index) and the NPS answers; every figure is assembled here, in integers
+//! (rates floor-divided to basis points). Definitions: `loyalty_wire::dashboard`.
 
-use super::{day_of, Rows, Stmt, Val};
+use super::{day_of, member_days, Rows, Stmt, Val};
 use crate::backend::hash::ts;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use loyalty_domain::{Money, ProgramConfig};
@@ -22,6 +23,8 @@ pub struct Filter {
     pub from: NaiveDate,
     pub to: NaiveDate,
     pub as_of: DateTime<Utc>,
+    /// The first day with sales (None: none yet); no buyers before it.
+    pub first_sale: Option<NaiveDate>,
 }
 
 impl Filter {
@@ -43,11 +46,12 @@ fn sum(col: &str) -> String {
     format!("CAST(COALESCE(SUM({col}), 0) AS BIGINT)")
 }
 
+/// One store's member sales of a period (their member numbers), through the index
+/// `(store_id, day, member_no)`.
 fn buyers(from: NaiveDate, to: NaiveDate, store: Val) -> Stmt {
     Stmt::new(
         "SELECT member_no FROM sale_facts
-         WHERE day >= $1 AND day <= $2 AND ($3 = '' OR store_id = $3)
-           AND member_no IS NOT NULL",
+         WHERE store_id = $3 AND day >= $1 AND day <= $2 AND member_no IS NOT NULL",
         vec![Val::text(day_of(from)), Val::text(day_of(to)), store],
     )
 }
@@ -128,14 +132,20 @@ pub fn queries(f: &Filter) -> Vec<Stmt> {
          ORDER BY effective_from DESC, version DESC LIMIT 1",
         vec![Val::text(ts(f.as_of))],
     );
-    vec![
-        daily,
-        buyers(f.from, f.to, f.store()),
-        buyers(pf, pt, f.store()),
-        members,
-        nps,
-        program,
-    ]
+    // The chain: the buyers of both periods counted over `member_days` (about a row per
+    // member, whatever the periods' length); one store: its sales of both periods.
+    let buyers = match f.store {
+        None => vec![member_days::buyers_query(
+            (f.from, f.to),
+            (pf, pt),
+            f.first_sale,
+        )],
+        Some(_) => vec![buyers(f.from, f.to, f.store()), buyers(pf, pt, f.store())],
+    };
+    let mut out = vec![daily];
+    out.extend(buyers);
+    out.extend([members, nps, program]);
+    out
 }
 
 /// `a × b ÷ c` floored; None when `c` is 0.
@@ -143,12 +153,23 @@ pub fn ratio(a: i64, b: i64, c: i64) -> Option<i64> {
     (c != 0).then(|| (i128::from(a) * i128::from(b)).div_euclid(i128::from(c)) as i64)
 }
 
+/// The buyers' rows: the chain's counts (`member_days`), or one store's sales of the
+/// period and of the previous one.
+enum Buyers {
+    Counts(Rows),
+    Sales(Rows, Rows),
+}
+
 /// Builds the dashboard from the rows of [`queries`].
 pub fn assemble(f: &Filter, rows: Vec<Rows>) -> Dashboard {
     let mut it = rows.into_iter();
     let mut next = || it.next().unwrap_or_default();
-    let (daily_rows, cur, prev, members, nps_rows, program) =
-        (next(), next(), next(), next(), next(), next());
+    let daily_rows = next();
+    let buyers = match f.store {
+        None => Buyers::Counts(next()),
+        Some(_) => Buyers::Sales(next(), next()),
+    };
+    let (members, nps_rows, program) = (next(), next(), next());
     let program: ProgramConfig = program
         .first()
         .and_then(|r| r.first())
@@ -202,12 +223,25 @@ pub fn assemble(f: &Filter, rows: Vec<Rows>) -> Dashboard {
     d.aov_member = ratio(d.member_revenue, 1, d.member_sales);
     d.aov_non_member = ratio(d.anonymous_revenue, 1, d.anonymous_sales);
 
-    let set = |rows: &Rows| -> HashSet<i64> { rows.iter().map(|r| r[0].int()).collect() };
-    let (cur_set, prev_set) = (set(&cur), set(&prev));
-    d.active_members = cur_set.len() as i64;
-    d.purchase_frequency_x100 = ratio(cur.len() as i64, 100, d.active_members);
-    d.retention_base = prev_set.len() as i64;
-    d.retained = prev_set.intersection(&cur_set).count() as i64;
+    // Member sales of the period: every `sale_facts` row with a member number (the chain:
+    // `daily_stats.member_sales`, counted with the same row by the same ingest).
+    let sales = match buyers {
+        Buyers::Counts(rows) => {
+            let r = rows.into_iter().next().unwrap_or_default();
+            let v = |i: usize| r.get(i).map(Val::int).unwrap_or(0);
+            (d.active_members, d.retention_base, d.retained) = (v(0), v(1), v(2));
+            d.member_sales
+        }
+        Buyers::Sales(cur, prev) => {
+            let set = |rows: &Rows| -> HashSet<i64> { rows.iter().map(|r| r[0].int()).collect() };
+            let (cur_set, prev_set) = (set(&cur), set(&prev));
+            d.active_members = cur_set.len() as i64;
+            d.retention_base = prev_set.len() as i64;
+            d.retained = prev_set.intersection(&cur_set).count() as i64;
+            cur.len() as i64
+        }
+    };
+    d.purchase_frequency_x100 = ratio(sales, 100, d.active_members);
     d.retention_bp = ratio(d.retained, 10_000, d.retention_base);
 
     let m = members.into_iter().next().unwrap_or_default();

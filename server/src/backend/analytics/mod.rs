@@ -13,6 +13,7 @@
 pub mod backfill;
 pub mod dashboard;
 pub mod expiry;
+pub mod member_days;
 pub mod record;
 pub mod triggers;
 

@@ -192,6 +192,10 @@ pub fn event_stmts(e: &EventInfo<'_>, out: &mut Vec<Stmt>) {
                     Val::text(cats.join(",")),
                 ],
             ));
+            out.push(super::member_days::sale_stmt(
+                account_uid,
+                e.event_time.date_naive(),
+            ));
             out.push(Stmt::new(
                 "UPDATE customer_stats SET purchases = purchases + 1,
                     net_spend = net_spend + $2,

@@ -6,7 +6,7 @@
 use super::apply::{lock_book, lock_counter};
 use super::tx::Tx;
 use crate::backend::analytics::expiry::{self, SweepOutcome};
-use crate::backend::analytics::{backfill, Rows, Stmt, Val};
+use crate::backend::analytics::{backfill, member_days, Rows, Stmt, Val};
 use crate::backend::hash::ts;
 use crate::backend::{BackendError, Result};
 use chrono::{DateTime, Utc};
@@ -99,6 +99,37 @@ pub async fn query(c: &Tx<'_>, s: &Stmt) -> Result<Rows> {
         .collect()
 }
 
+/// Derives the analytics rows from the events applied before migration 0003, the customer
+/// categories from those applied before 0004, then `member_days` from the `sale_facts`
+/// written before migration 0005 (each once).
+pub async fn backfill(t: &Tx<'_>, now: DateTime<Utc>) -> Result<()> {
+    backfill_events(t, now).await?;
+    backfill_member_days(t).await
+}
+
+async fn backfill_member_days(t: &Tx<'_>) -> Result<()> {
+    let pending = query(
+        t,
+        &Stmt::new(
+            "SELECT value FROM analytics_state WHERE name = 'member_days' FOR UPDATE",
+            vec![],
+        ),
+    )
+    .await?;
+    if pending.first().map(|r| r[0].int()) != Some(0) {
+        return Ok(());
+    }
+    let mut after = String::new();
+    while let Some(day) =
+        member_days::next_day(&query(t, &member_days::next_day_query(&after)).await?)
+    {
+        exec(t, &[member_days::backfill_day_stmt(day)], None).await?;
+        after = crate::backend::analytics::day_of(day);
+    }
+    exec(t, &[member_days::mark_done()], None).await?;
+    Ok(())
+}
+
 /// Runs `row` over every applied event, a page at a time.
 async fn walk_events(t: &Tx<'_>, row: fn(&[Val], &mut Vec<Stmt>) -> Result<i64>) -> Result<()> {
     let mut after = 0i64;
@@ -117,7 +148,7 @@ async fn walk_events(t: &Tx<'_>, row: fn(&[Val], &mut Vec<Stmt>) -> Result<i64>)
 
 /// Derives the analytics rows from the events applied before migration 0003 (once), and
 /// `customer_categories` from those applied before 0004 (once).
-pub async fn backfill(t: &Tx<'_>, now: DateTime<Utc>) -> Result<()> {
+async fn backfill_events(t: &Tx<'_>, now: DateTime<Utc>) -> Result<()> {
     let marker = |name: &'static str| {
         Stmt::new(
             "SELECT value FROM analytics_state WHERE name = $1 FOR UPDATE",

@@ -27,6 +27,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0004_customer_categories",
         sql: include_str!("../../../../migrations/server/sqlite/0004_customer_categories.sql"),
     },
+    Migration {
+        version: 5,
+        name: "0005_member_days",
+        sql: include_str!("../../../../migrations/server/sqlite/0005_member_days.sql"),
+    },
 ];
 
 /// Checks that every applied migration is known and unchanged, then applies the missing
