@@ -11,14 +11,12 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use loyalty_sync::TransportError;
 use loyalty_wire::{ImportJob, ImportPhase, MEMBERS_IMPORT_MAX_BYTES};
 
 use crate::dto::{ImportFile, ImportFiles, MembersExport, MembersExportRequest};
 use crate::error::{AppError, AppResult};
-use crate::owner::EXPORT_DIR;
-use crate::{settings, TillApp};
+use crate::TillApp;
 
 /// Where the owner puts CSV files to import (in the data folder).
 pub const IMPORT_DIR: &str = "imports";
@@ -200,21 +198,11 @@ impl TillApp {
             .get("/api/v1/members/export", &query)
             .await
             .map_err(|e| server_error(e, "exporting members"))?;
-        let dir = self.data_dir.join(EXPORT_DIR);
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| AppError::io(&format!("creating {}", dir.display()), e))?;
-        let name = format!("members-{}.csv", Utc::now().format("%Y%m%d-%H%M%S"));
-        let path = dir.join(name);
-        settings::write_private(&path, &csv)?;
-        let rows = csv
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count()
-            .saturating_sub(1) as u64;
+        let saved = self.save_export("members", &csv)?;
         Ok(MembersExport {
-            path: path.display().to_string(),
-            rows,
-            bytes: csv.len() as u64,
+            path: saved.path,
+            rows: saved.rows,
+            bytes: saved.bytes,
         })
     }
 }

@@ -38,6 +38,13 @@ fn missing_token() -> AppError {
     )
 }
 
+/// A CSV written into `exports/`: its path, lines after the header, size.
+pub(crate) struct SavedExport {
+    pub path: String,
+    pub rows: u64,
+    pub bytes: u64,
+}
+
 /// What the cache file holds.
 #[derive(Serialize, Deserialize)]
 struct Cached {
@@ -232,32 +239,33 @@ impl TillApp {
             .await?)
     }
 
+    /// Writes `csv` as `exports/{stem}-{time}.csv` in the data folder (0600).
+    pub(crate) fn save_export(&self, stem: &str, csv: &[u8]) -> AppResult<SavedExport> {
+        let dir = self.data_dir.join(EXPORT_DIR);
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| AppError::io(&format!("creating {}", dir.display()), e))?;
+        let path = dir.join(format!("{stem}-{}.csv", Utc::now().format("%Y%m%d-%H%M%S")));
+        settings::write_private(&path, csv)?;
+        let lines = csv.iter().filter(|b| **b == b'\n').count();
+        Ok(SavedExport {
+            path: path.display().to_string(),
+            rows: lines.saturating_sub(1) as u64,
+            bytes: csv.len() as u64,
+        })
+    }
+
     /// Writes the server's CSV of a trigger list into `exports/` in the data folder.
     pub async fn export_triggers(&self, req: TriggerRequest) -> AppResult<TriggerExport> {
         let api = self.owner_api("export the trigger lists")?;
         let csv = api
             .get("/api/v1/triggers", &trigger_query(&req, true))
             .await?;
-        let dir = self.data_dir.join(EXPORT_DIR);
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| AppError::io(&format!("creating {}", dir.display()), e))?;
         let days = req.days.map(|d| format!("-{d}d")).unwrap_or_default();
-        let name = format!(
-            "{}{days}-{}.csv",
-            req.kind.as_str(),
-            Utc::now().format("%Y%m%d-%H%M%S")
-        );
-        let path = dir.join(name);
-        settings::write_private(&path, &csv)?;
-        let rows = csv
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count()
-            .saturating_sub(1) as u64;
+        let saved = self.save_export(&format!("{}{days}", req.kind.as_str()), &csv)?;
         Ok(TriggerExport {
-            path: path.display().to_string(),
-            rows,
-            bytes: csv.len() as u64,
+            path: saved.path,
+            rows: saved.rows,
+            bytes: saved.bytes,
         })
     }
 
