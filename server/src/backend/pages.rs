@@ -70,3 +70,36 @@ pub fn category_stat(
         last_at: super::hash::parse_ts(last_at)?,
     })
 }
+
+/// What a backend read for a page of accounts, by account uid: their customers, cards,
+/// reserved points and category rows. [`PageParts::into_states`] assembles the states.
+#[derive(Default)]
+pub struct PageParts {
+    pub customers: std::collections::HashMap<String, loyalty_wire::CustomerState>,
+    pub cards: std::collections::HashMap<String, Vec<loyalty_wire::CardState>>,
+    pub reserved: std::collections::HashMap<String, loyalty_domain::Points>,
+    pub categories: Vec<(String, loyalty_wire::CategoryStat)>,
+}
+
+impl PageParts {
+    /// The `AccountState` of every row `(uid, gseq, book JSON)`, in the rows' order.
+    pub fn into_states(
+        mut self,
+        rows: Vec<(String, i64, String)>,
+    ) -> super::Result<Vec<loyalty_wire::AccountState>> {
+        let mut categories = top_categories(self.categories);
+        rows.into_iter()
+            .map(|(uid, gseq, json)| {
+                Ok(loyalty_wire::AccountState {
+                    book: super::apply::parse_book(&uid, &json)?,
+                    customer: self.customers.remove(&uid),
+                    cards: self.cards.remove(&uid).unwrap_or_default(),
+                    reserved: self.reserved.get(&uid).copied().unwrap_or(0),
+                    categories: categories.remove(&uid).unwrap_or_default(),
+                    account_uid: uid,
+                    gseq,
+                })
+            })
+            .collect()
+    }
+}

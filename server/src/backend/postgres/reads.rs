@@ -3,7 +3,6 @@
 //! and categories are read with one query each (`= ANY($1)`), not one per account.
 
 use super::tx::{col, Tx};
-use crate::backend::apply::parse_book;
 use crate::backend::hash::ts;
 use crate::backend::{pages, Result};
 use chrono::{DateTime, Utc};
@@ -92,20 +91,13 @@ async fn states(
             pages::category_stat(col(&r, 1)?, col(&r, 2)?, col(&r, 3)?, &last_at)?,
         ));
     }
-    let mut categories = pages::top_categories(stats);
-    rows.into_iter()
-        .map(|(uid, gseq, json)| {
-            Ok(AccountState {
-                book: parse_book(&uid, &json)?,
-                customer: customers.remove(&uid),
-                cards: cards.remove(&uid).unwrap_or_default(),
-                reserved: reserved.get(&uid).copied().unwrap_or(0),
-                categories: categories.remove(&uid).unwrap_or_default(),
-                account_uid: uid,
-                gseq,
-            })
-        })
-        .collect()
+    pages::PageParts {
+        customers,
+        cards,
+        reserved,
+        categories: stats,
+    }
+    .into_states(rows)
 }
 
 pub(super) async fn programs(t: &Tx<'_>, since: i64) -> Result<Vec<ProgramConfig>> {

@@ -141,20 +141,13 @@ fn states_of_range(
             ));
         }
     }
-    let mut categories = pages::top_categories(stats);
-    rows.into_iter()
-        .map(|(uid, gseq, json)| {
-            Ok(AccountState {
-                book: parse_book(&uid, &json)?,
-                customer: customers.remove(&uid),
-                cards: cards.remove(&uid).unwrap_or_default(),
-                reserved: reserved.get(&uid).copied().unwrap_or(0),
-                categories: categories.remove(&uid).unwrap_or_default(),
-                account_uid: uid,
-                gseq,
-            })
-        })
-        .collect()
+    pages::PageParts {
+        customers,
+        cards,
+        reserved,
+        categories: stats,
+    }
+    .into_states(rows)
 }
 
 /// Points held by active, unexpired reservations of an account.
