@@ -42,6 +42,7 @@ use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 use thiserror::Error;
 
+mod merge;
 mod query;
 mod validate;
 
@@ -349,6 +350,11 @@ impl AccountBook {
                 }
             }
             Fact::CardBlock { .. } | Fact::FamilyCard { .. } => {}
+            Fact::Merge { .. } => {
+                return Err(BookError::fact(
+                    "a merge changes two books: it is applied with AccountBook::absorb",
+                ))
+            }
         }
         Ok(out)
     }

@@ -116,6 +116,18 @@ pub enum Fact {
     },
     /// An extra card on the same account.
     FamilyCard { account_uid: String, card: String },
+    /// The owner merged `duplicate_uid` (the same person enrolled twice) into this account:
+    /// it absorbs the duplicate's lots, shortfall, counters and cards
+    /// ([`AccountBook::absorb`](crate::AccountBook::absorb)), and every later fact on the
+    /// duplicate, also one a till recorded offline before it heard of the merge, is applied
+    /// to this account ([`Fact::redirected`]). Originated by the server (an owner's request
+    /// while online), never by a till's outbox.
+    Merge {
+        account_uid: String,
+        duplicate_uid: String,
+        reason: String,
+        author: String,
+    },
 }
 
 impl Fact {
@@ -127,7 +139,43 @@ impl Fact {
             | Fact::Return { account_uid, .. }
             | Fact::Adjust { account_uid, .. }
             | Fact::CardBlock { account_uid, .. }
-            | Fact::FamilyCard { account_uid, .. } => account_uid,
+            | Fact::FamilyCard { account_uid, .. }
+            | Fact::Merge { account_uid, .. } => account_uid,
+        }
+    }
+
+    /// This fact as it applies once account `from` was merged into `to`: its own account
+    /// and a sale's referrer account `from` become `to` (a merge's duplicate does not: it
+    /// names the account merged). `None` when the fact does not name `from`.
+    pub fn redirected(&self, from: &str, to: &str) -> Option<Fact> {
+        let mut f = self.clone();
+        let mut changed = false;
+        if f.account_uid() == from {
+            *f.account_uid_mut() = to.to_string();
+            changed = true;
+        }
+        if let Fact::Sale {
+            referrer: Some((r, _)),
+            ..
+        } = &mut f
+        {
+            if r == from {
+                *r = to.to_string();
+                changed = true;
+            }
+        }
+        changed.then_some(f)
+    }
+
+    fn account_uid_mut(&mut self) -> &mut String {
+        match self {
+            Fact::Enrol { account_uid, .. }
+            | Fact::Sale { account_uid, .. }
+            | Fact::Return { account_uid, .. }
+            | Fact::Adjust { account_uid, .. }
+            | Fact::CardBlock { account_uid, .. }
+            | Fact::FamilyCard { account_uid, .. }
+            | Fact::Merge { account_uid, .. } => account_uid,
         }
     }
 
@@ -140,6 +188,7 @@ impl Fact {
             Fact::Adjust { .. } => "adjust",
             Fact::CardBlock { .. } => "card_block",
             Fact::FamilyCard { .. } => "family_card",
+            Fact::Merge { .. } => "merge",
         }
     }
 }
@@ -237,5 +286,29 @@ mod tests {
             card: "c".into(),
         };
         assert_eq!((f.kind(), f.account_uid()), ("family_card", "x"));
+    }
+
+    #[test]
+    fn redirected_names_the_survivor() {
+        let f = sale();
+        let moved = f.redirected("acc", "s").unwrap();
+        assert_eq!(moved.account_uid(), "s");
+        let via_referrer = f.redirected("ref", "s").unwrap();
+        assert!(matches!(
+            via_referrer,
+            Fact::Sale { referrer: Some((ref r, 200)), ref account_uid, .. } if r == "s" && account_uid == "acc"
+        ));
+        assert!(f.redirected("other", "s").is_none());
+        let m = Fact::Merge {
+            account_uid: "a".into(),
+            duplicate_uid: "d".into(),
+            reason: "twice".into(),
+            author: "owner".into(),
+        };
+        assert!(m.redirected("d", "a").is_none());
+        assert_eq!(m.redirected("a", "z").unwrap().account_uid(), "z");
+        let v = serde_json::to_value(&m).unwrap();
+        assert_eq!(v["type"], "merge");
+        assert_eq!(serde_json::from_value::<Fact>(v).unwrap(), m);
     }
 }

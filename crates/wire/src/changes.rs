@@ -46,6 +46,11 @@ pub struct AccountState {
     /// chain): at most [`MAX_CATEGORIES`], most purchases first. Absent when none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub categories: Vec<CategoryStat>,
+    /// Set when the owner merged this account into another (the survivor's uid): its cards,
+    /// lots and counters are the survivor's now (its book is empty). A till keeps sending
+    /// the facts it recorded on it; the server applies them to the survivor. Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<String>,
 }
 
 /// Most categories an [`AccountState`] carries (the top ones by purchases).

@@ -16,6 +16,7 @@ pub mod dashboard;
 pub mod error;
 pub mod events;
 pub mod members;
+pub mod merge;
 pub mod reservations;
 
 pub use admin::{
@@ -35,6 +36,7 @@ pub use members::{
     ImportFailure, ImportJob, ImportPhase, ImportReport, ImportRowError, ImportStatus,
     MembersExportQuery, MembersImportQuery, IMPORT_ERRORS_LISTED, MEMBERS_IMPORT_MAX_BYTES,
 };
+pub use merge::{MergeRequest, MergeResponse, MERGE_TEXT_MAX};
 pub use reservations::{ReservationRequest, ReservationResponse, ReservationStatus, VoidResponse};
 
 /// Version of this protocol. The server reports it on `/api/v1/health`; a till refuses to

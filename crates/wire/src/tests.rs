@@ -90,6 +90,7 @@ fn account_state_categories_are_optional_on_the_wire() {
         book: loyalty_domain::AccountBook::new("a"),
         reserved: 0,
         categories: vec![],
+        merged_into: None,
     };
     let json = serde_json::to_value(&s).unwrap();
     assert!(json.get("categories").is_none(), "absent when none: {json}");

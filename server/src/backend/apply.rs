@@ -50,6 +50,8 @@ pub struct Loaded {
     pub card_owners: HashMap<String, String>,
     /// The account of the enrolment's customer, if the customer exists already.
     pub customer_account: Option<String>,
+    /// Accounts of `books` that were merged into another (a merge's duplicate must not be).
+    pub merged: std::collections::HashSet<String>,
 }
 
 /// The account and customer rows of an enrolment.
@@ -73,6 +75,9 @@ pub struct Plan {
     pub new_cards: Vec<(String, &'static str)>,
     /// A sale's reservation id: 'active' → 'consumed' by this op.
     pub consume_reservation: Option<String>,
+    /// A merge's duplicate account: marked merged into the fact's account, its cards and
+    /// active reservations moved there.
+    pub merge_duplicate: Option<String>,
     /// `(account uid, book JSON)` to store with the new gseq, in order.
     pub books: Vec<(String, String)>,
     /// `(account uid, points)` the books could not cover.
@@ -147,9 +152,50 @@ pub fn needs(fact: &Fact) -> Needs {
             n.cards.push(new_card.clone());
         }
         Fact::FamilyCard { card, .. } => n.cards.push(card.clone()),
+        Fact::Merge { duplicate_uid, .. } => {
+            if !n.accounts.contains(duplicate_uid) {
+                n.accounts.push(duplicate_uid.clone());
+            }
+        }
         Fact::Return { .. } | Fact::Adjust { .. } => {}
     }
     n
+}
+
+/// The account uids whose merge may redirect `fact` (its own account, a sale's referrer):
+/// a backend reads which of them were merged (following chains, at most
+/// [`MAX_MERGE_CHAIN`] steps) and hands the map to [`redirect`].
+pub fn redirect_targets(fact: &Fact) -> Vec<&str> {
+    let mut v = vec![fact.account_uid()];
+    if let Fact::Sale {
+        referrer: Some((r, _)),
+        ..
+    } = fact
+    {
+        if r != fact.account_uid() {
+            v.push(r.as_str());
+        }
+    }
+    v
+}
+
+/// Longest chain of merges followed (A into B, B into C, ...).
+pub const MAX_MERGE_CHAIN: usize = 16;
+
+/// `fact` as it applies: every account it names that was merged (`merged`: account →
+/// the survivor it was merged into, chains already followed) becomes its survivor. A
+/// merge's duplicate is not redirected (a merge of an account merged already is refused).
+pub fn redirect<'f>(
+    fact: &'f Fact,
+    merged: &HashMap<String, String>,
+) -> std::borrow::Cow<'f, Fact> {
+    let mut out = std::borrow::Cow::Borrowed(fact);
+    for (from, to) in merged {
+        if let Some(f) = out.redirected(from, to) {
+            out = std::borrow::Cow::Owned(f);
+        }
+    }
+    out
 }
 
 /// Parses a stored book.
@@ -304,6 +350,27 @@ pub fn plan_values(
             let applied = book_apply(&mut book, fact, ctx)?;
             add_card(&loaded, &mut plan, &account, card, "family")?;
             touched.push((book, applied));
+        }
+        Fact::Merge { duplicate_uid, .. } => {
+            let mut book = existing(&mut loaded)?;
+            if loaded.merged.contains(duplicate_uid) {
+                return Err(reject(
+                    "ALREADY_MERGED",
+                    format!("account {duplicate_uid} was merged into another account already"),
+                ));
+            }
+            let mut dup = loaded.books.remove(duplicate_uid).ok_or_else(|| {
+                reject(
+                    "ACCOUNT_NOT_FOUND",
+                    format!("account {duplicate_uid} not found"),
+                )
+            })?;
+            let (into, out) = book
+                .absorb(&mut dup, fact, ctx)
+                .map_err(|e| reject(e.code(), e.to_string()))?;
+            plan.merge_duplicate = Some(duplicate_uid.clone());
+            touched.push((book, into));
+            touched.push((dup, out));
         }
     }
     let mut books = Vec::with_capacity(touched.len());

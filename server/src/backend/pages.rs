@@ -98,6 +98,7 @@ impl PageParts {
                     categories: categories.remove(&uid).unwrap_or_default(),
                     account_uid: uid,
                     gseq,
+                    merged_into: None,
                 })
             })
             .collect()

@@ -119,5 +119,21 @@ pub(super) fn fact(f: &Fact) -> Result<(), BookError> {
             expiry(*expiry_months)
         }
         Fact::CardBlock { .. } | Fact::FamilyCard { .. } => Ok(()),
+        Fact::Merge {
+            account_uid,
+            duplicate_uid,
+            reason,
+            author,
+        } => {
+            if duplicate_uid.is_empty() || duplicate_uid == account_uid {
+                return Err(BookError::fact(
+                    "a merge needs a duplicate account other than the survivor",
+                ));
+            }
+            if reason.trim().is_empty() || author.trim().is_empty() {
+                return Err(BookError::fact("a merge needs a reason and an author"));
+            }
+            Ok(())
+        }
     }
 }

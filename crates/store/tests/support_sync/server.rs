@@ -145,6 +145,7 @@ impl Server {
                 book: self.books[*uid].clone(),
                 reserved: 0,
                 categories: self.categories.get(*uid).cloned().unwrap_or_default(),
+                merged_into: None,
             })
             .collect();
         ChangesResponse {

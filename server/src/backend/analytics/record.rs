@@ -275,6 +275,11 @@ pub fn event_stmts(e: &EventInfo<'_>, out: &mut Vec<Stmt>) {
             out.push(daily(&d, e.store_id, &[("points_adjusted", *points)]));
         }
         Fact::CardBlock { .. } | Fact::FamilyCard { .. } => {}
+        Fact::Merge {
+            account_uid,
+            duplicate_uid,
+            ..
+        } => merge_category_stmts(account_uid, duplicate_uid, out),
     }
 }
 
@@ -315,6 +320,26 @@ pub fn category_stmts(e: &EventInfo<'_>, out: &mut Vec<Stmt>) {
             ],
         ));
     }
+}
+
+/// A merge: the survivor's category summary takes the duplicate's (purchases and amounts
+/// add up, the later `last_at` wins); the duplicate's rows go.
+fn merge_category_stmts(survivor: &str, duplicate: &str, out: &mut Vec<Stmt>) {
+    out.push(Stmt::new(
+        "INSERT INTO customer_categories (account_uid, category, purchases, amount, last_at)
+         SELECT $1, category, purchases, amount, last_at FROM customer_categories
+         WHERE account_uid = $2
+         ON CONFLICT (account_uid, category) DO UPDATE SET
+            purchases = customer_categories.purchases + excluded.purchases,
+            amount = customer_categories.amount + excluded.amount,
+            last_at = CASE WHEN customer_categories.last_at < excluded.last_at
+                THEN excluded.last_at ELSE customer_categories.last_at END",
+        vec![Val::text(survivor), Val::text(duplicate)],
+    ));
+    out.push(Stmt::new(
+        "DELETE FROM customer_categories WHERE account_uid = $1",
+        vec![Val::text(duplicate)],
+    ));
 }
 
 /// The rows of one sale without a card, idempotent on its op id: the counters move only

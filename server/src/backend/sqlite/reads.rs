@@ -68,6 +68,7 @@ pub fn account_state(
         book,
         reserved: reserved(c, uid, now)?,
         categories: stats,
+        merged_into: None,
     })
 }
 
