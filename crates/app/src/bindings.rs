@@ -57,6 +57,9 @@ pub fn export(dir: &Path) -> Result<(), ExportError> {
     ProgramCurrent::export_all(&cfg)?;
     ProgramDraft::export_all(&cfg)?;
     ProgramCheck::export_all(&cfg)?;
+    MergePreview::export_all(&cfg)?;
+    MergeInput::export_all(&cfg)?;
+    MergeView::export_all(&cfg)?;
     Ok(())
 }
 

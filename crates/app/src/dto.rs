@@ -426,3 +426,63 @@ pub struct ProgramCheck {
     /// When both sides could be quoted.
     pub diff: Option<PreviewDiff>,
 }
+
+/// One customer of a merge, as this till knows them (the owner checks the pair before
+/// merging).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct MergeSide {
+    pub customer_id: i64,
+    pub account_id: i64,
+    pub name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    /// The account's active primary card.
+    pub card: String,
+    /// Every card of the account (family and blocked ones too).
+    pub cards: Vec<CardInfo>,
+    pub balance: Balance,
+    /// `available + pending − shortfall`: what the account holds (what a merge moves).
+    pub net_points: Points,
+    pub lifetime_spend: Money,
+    pub lifetime_purchases: u32,
+    pub enrolled_at: DateTime<Utc>,
+    pub enrolled_store: String,
+}
+
+/// The two customers side by side before a merge: `duplicate` goes into `survivor`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct MergePreview {
+    pub survivor: MergeSide,
+    pub duplicate: MergeSide,
+    /// The survivor's points after the merge as this till sees them now (both nets added;
+    /// the server's figure comes with the result).
+    pub points_after: Points,
+    /// The survivor's cards after the merge.
+    pub cards_after: u32,
+}
+
+/// The owner merges `duplicate_customer_id` into `survivor_customer_id` (the till's
+/// customer ids), with a reason shown in both histories (1..=200 characters).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct MergeInput {
+    pub survivor_customer_id: i64,
+    pub duplicate_customer_id: i64,
+    pub reason: String,
+}
+
+/// What a merge did (the server's answer, with the names the owner confirmed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct MergeView {
+    pub op_id: String,
+    pub survivor_customer_id: i64,
+    pub survivor_name: String,
+    pub duplicate_name: String,
+    /// The duplicate's net points moved to the survivor.
+    pub points_moved: Points,
+    /// The survivor's points after the merge (`Σ remaining − shortfall`, also in hold).
+    pub survivor_points: Points,
+    /// Card numbers that now belong to the survivor.
+    pub cards_moved: Vec<String>,
+    /// A retry of a merge the server had applied already: nothing was done twice.
+    pub already_applied: bool,
+}

@@ -8,6 +8,7 @@
 //! * [`TillApp::start_sync`] starts the background sync (bootstrap on the first run) and
 //!   keeps [`SyncStatusView`] current on a watch channel the shell forwards as an event.
 //! * Cashier operations (`pos.rs`) need a PIN session; owner-only ones check the role.
+//!   The owner merges duplicate customers through the server (`merge.rs`).
 //!
 //! Every operation runs on the store with the till clock corrected by the server offset.
 
@@ -16,6 +17,7 @@ pub mod bindings;
 pub mod dto;
 pub mod error;
 mod members_io;
+mod merge;
 pub mod offers;
 mod owner;
 mod pos;
@@ -81,6 +83,8 @@ pub struct TillApp {
     session: Mutex<Option<Session>>,
     status: Arc<watch::Sender<SyncStatusView>>,
     sync: Mutex<Option<SyncHandle>>,
+    /// The op id of a merge not yet answered, reused when the same merge is retried.
+    merge_retry: Mutex<Option<merge::Pending>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -103,6 +107,7 @@ impl TillApp {
             session: Mutex::new(None),
             status: Arc::new(tx),
             sync: Mutex::new(None),
+            merge_retry: Mutex::new(None),
         };
         if let Some(s) = settings::load(&app.data_dir)? {
             app.open_store(s)?;
