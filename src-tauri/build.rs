@@ -38,6 +38,8 @@ const COMMANDS: &[&str] = &[
     "program_save_draft",
     "program_discard_draft",
     "program_publish",
+    "merge_preview",
+    "merge_customers",
 ];
 
 fn main() {

@@ -216,3 +216,17 @@ pub async fn program_publish(
 ) -> R<ProgramVersionView> {
     app.program_publish(draft).await
 }
+
+#[tauri::command]
+pub async fn merge_preview(
+    app: State<'_, TillApp>,
+    survivor: i64,
+    duplicate: i64,
+) -> R<MergePreview> {
+    app.merge_preview(survivor, duplicate)
+}
+
+#[tauri::command]
+pub async fn merge_customers(app: State<'_, TillApp>, req: MergeInput) -> R<MergeView> {
+    app.merge_customers(req).await
+}

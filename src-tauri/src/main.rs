@@ -124,6 +124,8 @@ fn main() {
             commands::program_save_draft,
             commands::program_discard_draft,
             commands::program_publish,
+            commands::merge_preview,
+            commands::merge_customers,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"));
     if let Err(e) = result {

@@ -11,6 +11,7 @@ import type {
   NpsInput, SaleLookup, Session, SetupRequest, SyncStatusView, VirtualCardView,
   ImportFiles, ImportJob, MembersExport, MembersExportRequest,
   ProgramCheck, ProgramCurrent, ProgramDraft, ProgramVersionView, SavedProgramDraft,
+  MergeInput, MergePreview, MergeView,
 } from './types';
 
 export const inTauri: boolean = typeof window !== 'undefined' && '__TAURI_INTERNALS__' in window;
@@ -84,6 +85,9 @@ export const api = {
   programSaveDraft: (draft: ProgramDraft) => call<SavedProgramDraft>('program_save_draft', { draft }),
   programDiscardDraft: () => call<null>('program_discard_draft'),
   programPublish: (draft: ProgramDraft) => call<ProgramVersionView>('program_publish', { draft }),
+  mergePreview: (survivor: number, duplicate: number) => call<MergePreview>('merge_preview', { survivor, duplicate }),
+  /** On the server; this till shows it after its next sync (started at once). */
+  mergeCustomers: (req: MergeInput) => call<MergeView>('merge_customers', { req }),
 };
 
 /** Subscribes to the `sync-status` event; resolves to the unsubscribe function. */

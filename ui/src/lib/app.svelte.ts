@@ -5,7 +5,7 @@ import { i18n } from './i18n/index.svelte';
 import { api } from './api';
 import { toAppError } from './errors';
 
-export type Screen = 'scan' | 'return' | 'enrol' | 'history' | 'reissue' | 'owner';
+export type Screen = 'scan' | 'return' | 'enrol' | 'history' | 'reissue' | 'owner' | 'merge';
 export type OwnerTab = 'dashboard' | 'triggers' | 'members' | 'tills' | 'program' | 'token';
 
 class AppState {
@@ -58,8 +58,8 @@ class AppState {
   }
 
   go(screen: Screen): void {
-    if ((screen === 'history' || screen === 'reissue') && !this.customer) return;
-    if (screen === 'owner' && !this.isOwner) return;
+    if ((screen === 'history' || screen === 'reissue' || screen === 'merge') && !this.customer) return;
+    if ((screen === 'owner' || screen === 'merge') && !this.isOwner) return;
     // The NPS question belongs right after the receipt: another screen ends it.
     if (screen !== this.screen) this.nps = null;
     this.screen = screen;
