@@ -12,9 +12,11 @@
 //! charts), trigger lists with a CSV export, a till registered, a members CSV with a bad row
 //! (the report shows it, nothing imported), fixed and imported, members exported, the
 //! program settings (an invalid value refused inline, a new earn rate previewed,
-//! published) → wrong-PIN lockout.
+//! published), a duplicate customer merged (`app_e2e/merge.rs`) → wrong-PIN lockout.
 
 mod app_support;
+#[path = "app_e2e/merge.rs"]
+mod merge;
 
 use std::time::Duration;
 
@@ -200,6 +202,9 @@ async fn a_cashiers_shift_in_the_real_window() {
     let owner_token = server.owner_token().await;
     let seeder = Seeder::new(tmp.path(), &server, &seed_id, &seed_token);
     let ivan = seeder.member("Ivan Petrov", "+7 916 123-45-67", 800);
+    // The same person enrolled twice (the owner merges them).
+    let nina = seeder.member("Nina Orlova", "+7 916 700-00-01", 300);
+    seeder.member("Nina Orlova", "+7 916 700-00-02", 200);
     for i in 0..30 {
         seeder.member(
             &format!("Member {i:02}"),
@@ -508,6 +513,7 @@ async fn a_cashiers_shift_in_the_real_window() {
     }
 
     members_import_and_export(&d, &app_dir).await;
+    merge::merge_duplicates(&d, &nina, "+7 916 700-00-02").await;
     // Program settings: a value the rules refuse shows the core's error under it and
     // blocks publishing; a new earn rate changes the sample check's points; publishing
     // (confirmed) makes version 2.
