@@ -125,6 +125,18 @@ pub fn check_text(fact_json: &str) -> Applying<()> {
     Ok(())
 }
 
+/// Refuses a `merge` from a till (`FACT_NOT_ALLOWED`): only the server's own till makes
+/// them, on the owner's request. Call it before any row is read for the fact.
+pub fn check_origin(till_id: &str, fact: &Fact) -> Applying<()> {
+    if matches!(fact, Fact::Merge { .. }) && till_id != super::server_batch::SERVER_TILL {
+        return Err(reject(
+            "FACT_NOT_ALLOWED",
+            "a merge is made by the owner on the server, not uploaded by a till".to_string(),
+        ));
+    }
+    Ok(())
+}
+
 /// The rows `fact` reads.
 pub fn needs(fact: &Fact) -> Needs {
     let mut n = Needs {

@@ -34,6 +34,10 @@ pub enum BackendError {
     InvalidPoints(Points),
     #[error("operation {0} was already used with different content")]
     OpConflict(String),
+    /// An owner's fact the rules refuse (nothing written): `INVALID_MERGE`,
+    /// `ACCOUNT_NOT_FOUND`, `ALREADY_MERGED`, `INVALID_FACT`, ...
+    #[error("{message}")]
+    FactRejected { code: &'static str, message: String },
     #[error("reservation {0} not found")]
     ReservationNotFound(String),
     #[error("reservation {0} belongs to another till")]
@@ -73,7 +77,9 @@ impl BackendError {
             BackendError::ReservationForbidden(_) => "RESERVATION_FORBIDDEN",
             BackendError::ReservationConsumed(_) => "RESERVATION_CONSUMED",
             BackendError::BatchTooLarge { .. } => "BATCH_TOO_LARGE",
-            BackendError::BatchRejected { code, .. } | BackendError::Source { code, .. } => code,
+            BackendError::BatchRejected { code, .. }
+            | BackendError::Source { code, .. }
+            | BackendError::FactRejected { code, .. } => code,
         }
     }
 

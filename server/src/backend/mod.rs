@@ -15,6 +15,7 @@ pub mod batch;
 mod error;
 pub mod hash;
 pub mod members;
+pub mod merge;
 pub mod migration;
 mod pages;
 pub mod postgres;
@@ -127,6 +128,14 @@ pub trait Backend: Send + Sync + 'static {
         now: DateTime<Utc>,
         ttl: Duration,
     ) -> Result<ReservationResponse>;
+
+    /// Merges a duplicate account into a survivor on the owner's request ([`merge`]): a
+    /// `merge` fact of the server's till. The same op id again answers `already_applied`.
+    async fn merge_accounts(
+        &self,
+        req: loyalty_wire::MergeRequest,
+        now: DateTime<Utc>,
+    ) -> Result<loyalty_wire::MergeResponse>;
 
     /// Voids an active reservation of this till (again: no-op; consumed: error).
     async fn void_reservation(

@@ -1,9 +1,15 @@
 //! Paging rules shared by every backend's reads.
 
-/// Cuts a changes page read with `LIMIT limit + 1` (rows `(uid, gseq, book)` ordered by
+/// One `accounts` row as the pages read it: `(uid, gseq, book JSON, merged_into)`.
+pub type AccountRow = (String, i64, String, Option<String>);
+
+/// The account columns of [`AccountRow`], in order.
+pub const ACCOUNT_COLUMNS: &str = "uid, gseq, book, merged_into";
+
+/// Cuts a changes page read with `LIMIT limit + 1` ([`AccountRow`]s ordered by
 /// gseq): keeps at most `limit` rows and never splits a gseq (one fact can change two
 /// accounts). Returns whether more rows follow.
-pub fn cut_changes(rows: &mut Vec<(String, i64, String)>, limit: usize) -> bool {
+pub fn cut_changes(rows: &mut Vec<AccountRow>, limit: usize) -> bool {
     let has_more = rows.len() > limit;
     if has_more {
         let cut = rows[limit].1;
@@ -22,7 +28,7 @@ pub fn changes_limit(limit: u32) -> usize {
 
 /// Cuts a snapshot page read with `LIMIT limit + 1` (ordered by uid); returns the
 /// `next_after` cursor when more rows follow.
-pub fn cut_snapshot(rows: &mut Vec<(String, i64, String)>, limit: usize) -> Option<String> {
+pub fn cut_snapshot(rows: &mut Vec<AccountRow>, limit: usize) -> Option<String> {
     let more = rows.len() > limit;
     rows.truncate(limit);
     if more {
@@ -82,14 +88,14 @@ pub struct PageParts {
 }
 
 impl PageParts {
-    /// The `AccountState` of every row `(uid, gseq, book JSON)`, in the rows' order.
+    /// The `AccountState` of every row, in the rows' order.
     pub fn into_states(
         mut self,
-        rows: Vec<(String, i64, String)>,
+        rows: Vec<AccountRow>,
     ) -> super::Result<Vec<loyalty_wire::AccountState>> {
         let mut categories = top_categories(self.categories);
         rows.into_iter()
-            .map(|(uid, gseq, json)| {
+            .map(|(uid, gseq, json, merged_into)| {
                 Ok(loyalty_wire::AccountState {
                     book: super::apply::parse_book(&uid, &json)?,
                     customer: self.customers.remove(&uid),
@@ -98,7 +104,7 @@ impl PageParts {
                     categories: categories.remove(&uid).unwrap_or_default(),
                     account_uid: uid,
                     gseq,
-                    merged_into: None,
+                    merged_into,
                 })
             })
             .collect()

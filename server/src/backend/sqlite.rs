@@ -11,6 +11,7 @@ mod analytics;
 mod apply;
 mod ingest;
 mod members;
+mod merge;
 mod migrate;
 mod reads;
 mod reserve;
@@ -336,6 +337,14 @@ impl Backend for SqliteBackend {
         let id = till_id.to_string();
         self.run(move |c| reserve::reserve(c, &id, &req, now, ttl))
             .await
+    }
+
+    async fn merge_accounts(
+        &self,
+        req: loyalty_wire::MergeRequest,
+        now: DateTime<Utc>,
+    ) -> Result<loyalty_wire::MergeResponse> {
+        self.run(move |c| merge::merge(c, &req, now)).await
     }
 
     async fn void_reservation(

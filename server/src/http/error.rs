@@ -61,6 +61,11 @@ impl From<BackendError> for HttpError {
             | B::OpConflict(_)
             | B::ReservationConsumed(_) => StatusCode::CONFLICT,
             B::InvalidPoints(_) | B::BatchTooLarge { .. } => StatusCode::BAD_REQUEST,
+            B::FactRejected { code, .. } => match *code {
+                "ACCOUNT_NOT_FOUND" => StatusCode::NOT_FOUND,
+                "ALREADY_MERGED" => StatusCode::CONFLICT,
+                _ => StatusCode::BAD_REQUEST,
+            },
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         HttpError::new(status, e.code(), e.to_string())

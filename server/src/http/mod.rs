@@ -69,6 +69,7 @@ pub fn router(state: AppState) -> Router {
             get(owner::get_tills).post(owner::post_till),
         )
         .route("/api/v1/tills/{id}/revoke", post(owner::revoke_till))
+        .route("/api/v1/accounts/merge", post(owner::post_merge))
         .route(
             "/api/v1/members/import",
             // The file may be far larger than a till's upload.

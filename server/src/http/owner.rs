@@ -17,9 +17,10 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use chrono::Utc;
 use loyalty_wire::{
-    AnonymousSalesRequest, AnonymousSalesResponse, ApiError, Dashboard, DashboardQuery, NpsRequest,
-    NpsResponse, ProgramVersionInfo, ProgramVersions, PublishProgramRequest, RegisterTillRequest,
-    RegisteredTill, TillInfo, TillList, TriggerKind, TriggerList, TriggersQuery,
+    AnonymousSalesRequest, AnonymousSalesResponse, ApiError, Dashboard, DashboardQuery,
+    MergeRequest, MergeResponse, NpsRequest, NpsResponse, ProgramVersionInfo, ProgramVersions,
+    PublishProgramRequest, RegisterTillRequest, RegisteredTill, TillInfo, TillList, TriggerKind,
+    TriggerList, TriggersQuery,
 };
 
 type Answer<T> = Result<Json<T>, HttpError>;
@@ -116,6 +117,21 @@ pub async fn get_triggers(
             .into_response());
     }
     Ok(Json(TriggerList { kind, days, rows }).into_response())
+}
+
+/// Merge a duplicate customer into the one that stays (owner): the survivor absorbs the
+/// duplicate's points, counters, cards and active reservations; tills see it at their
+/// next pull. Sending the same `op_id` again answers `already_applied`.
+#[utoipa::path(post, path = "/api/v1/accounts/merge", tag = "owner",
+    request_body = MergeRequest, security(("owner" = [])),
+    responses((status = 200, body = MergeResponse), (status = 400, body = ApiError),
+        (status = 401, body = ApiError), (status = 404, body = ApiError),
+        (status = 409, body = ApiError), (status = 429, body = ApiError)))]
+pub async fn post_merge(
+    State(st): State<AppState>,
+    ApiJson(req): ApiJson<MergeRequest>,
+) -> Answer<MergeResponse> {
+    Ok(Json(st.backend.merge_accounts(req, Utc::now()).await?))
 }
 
 /// Every program version (owner).

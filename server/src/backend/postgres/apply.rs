@@ -12,6 +12,7 @@ use crate::backend::{BackendError, Result};
 use chrono::{DateTime, Utc};
 use loyalty_domain::{AccountBook, Fact};
 use loyalty_wire::ShortfallNote;
+use std::collections::HashMap;
 
 /// Takes the next global sequence number (the counter row serialises appliers).
 async fn next_gseq(t: &Tx<'_>) -> Result<i64> {
@@ -45,12 +46,52 @@ pub async fn lock_book(t: &Tx<'_>, account_uid: &str) -> Result<Option<AccountBo
     }
 }
 
+/// The merged accounts `fact` names, each to its final survivor (chains followed). The
+/// caller holds the gseq counter lock: no merge commits meanwhile.
+async fn merges_of(t: &Tx<'_>, fact: &Fact) -> Result<HashMap<String, String>> {
+    let stmt = t
+        .prepare_cached("SELECT merged_into FROM accounts WHERE uid = $1")
+        .await?;
+    let mut map = HashMap::new();
+    for uid in apply::redirect_targets(fact) {
+        let mut at = uid.to_string();
+        let mut steps = 0;
+        loop {
+            let next: Option<String> = match t.query_opt(&stmt, &[&at]).await? {
+                Some(row) => col(&row, 0)?,
+                None => None,
+            };
+            let Some(next) = next else { break };
+            steps += 1;
+            if steps > apply::MAX_MERGE_CHAIN {
+                return Err(BackendError::Corrupt(format!(
+                    "account {uid}: merge chain longer than {}",
+                    apply::MAX_MERGE_CHAIN
+                )));
+            }
+            at = next;
+        }
+        if at != uid {
+            map.insert(uid.to_string(), at);
+        }
+    }
+    Ok(map)
+}
+
 async fn load(t: &Tx<'_>, fact: &Fact) -> Result<Loaded> {
     let needs = apply::needs(fact);
     let mut loaded = Loaded::default();
+    let stmt = t
+        .prepare_cached("SELECT book, merged_into FROM accounts WHERE uid = $1 FOR UPDATE")
+        .await?;
     for uid in &needs.accounts {
-        if let Some(book) = lock_book(t, uid).await? {
-            loaded.books.insert(uid.clone(), book);
+        if let Some(row) = t.query_opt(&stmt, &[uid]).await? {
+            loaded
+                .books
+                .insert(uid.clone(), parse_book(uid, &col::<String>(&row, 0)?)?);
+            if col::<Option<String>>(&row, 1)?.is_some() {
+                loaded.merged.insert(uid.clone());
+            }
         }
     }
     for card in &needs.cards {
@@ -84,9 +125,12 @@ pub async fn apply_event(
     let e = &p.env;
     let op = e.op_id.to_string();
     apply::check_text(&p.json)?;
-    let loaded = load(t, &e.fact).await?;
-    let plan = apply::plan(&e.fact, &op, e.recorded_at.min(received_at), loaded)?;
-    write(t, till_id, p, received_at, &plan).await?;
+    apply::check_origin(till_id, &e.fact)?;
+    let merges = merges_of(t, &e.fact).await?;
+    let fact = apply::redirect(&e.fact, &merges);
+    let loaded = load(t, &fact).await?;
+    let plan = apply::plan(&fact, &op, e.recorded_at.min(received_at), loaded)?;
+    write(t, till_id, p, &fact, received_at, &plan).await?;
     Ok(plan.notes(e))
 }
 
@@ -94,6 +138,7 @@ async fn write(
     t: &Tx<'_>,
     till_id: &str,
     p: &Prepared,
+    fact: &Fact,
     received_at: DateTime<Utc>,
     plan: &Plan,
 ) -> Result<()> {
@@ -129,7 +174,24 @@ async fn write(
         )
         .await?;
     }
-    let account = e.fact.account_uid();
+    let account = fact.account_uid();
+    if let Some(dup) = &plan.merge_duplicate {
+        t.execute(
+            "UPDATE accounts SET merged_into = $2 WHERE uid = $1",
+            &[dup, &account],
+        )
+        .await?;
+        t.execute(
+            "UPDATE cards SET account_uid = $2 WHERE account_uid = $1",
+            &[dup, &account],
+        )
+        .await?;
+        t.execute(
+            "UPDATE reservations SET account_uid = $2 WHERE account_uid = $1 AND status = 'active'",
+            &[dup, &account],
+        )
+        .await?;
+    }
     for (card, kind) in &plan.new_cards {
         t.execute(
             "INSERT INTO cards (number, account_uid, status, kind, created_at)
@@ -192,7 +254,7 @@ async fn write(
             store_id: &store_id,
             gseq,
             event_time: e.recorded_at.min(received_at),
-            fact: &e.fact,
+            fact,
         },
         &plan.summaries,
     );

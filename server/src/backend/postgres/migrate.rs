@@ -34,6 +34,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0005_member_days",
         sql: include_str!("../../../../migrations/server/postgres/0005_member_days.sql"),
     },
+    Migration {
+        version: 6,
+        name: "0006_merged_accounts",
+        sql: include_str!("../../../../migrations/server/postgres/0006_merged_accounts.sql"),
+    },
 ];
 
 /// Checks that every applied migration is known and unchanged, then applies the missing

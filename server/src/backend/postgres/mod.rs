@@ -13,6 +13,7 @@ mod analytics;
 mod apply;
 mod ingest;
 mod members;
+mod merge;
 mod migrate;
 mod reads;
 mod reserve;
@@ -213,6 +214,18 @@ impl Backend for PostgresBackend {
         tx::run(&self.pool, self.retry, tx::Mode::Write, move |t| {
             let id = id.clone();
             Box::pin(async move { reserve::void(t, &id, reservation_id, now).await })
+        })
+        .await
+    }
+
+    async fn merge_accounts(
+        &self,
+        req: loyalty_wire::MergeRequest,
+        now: DateTime<Utc>,
+    ) -> Result<loyalty_wire::MergeResponse> {
+        tx::run(&self.pool, self.retry, tx::Mode::Write, move |t| {
+            let req = req.clone();
+            Box::pin(async move { merge::merge(t, &req, now).await })
         })
         .await
     }

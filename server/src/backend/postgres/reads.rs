@@ -10,11 +10,11 @@ use loyalty_domain::{Points, ProgramConfig};
 use loyalty_wire::{AccountState, CardState, ChangesResponse, CustomerState, SnapshotPage};
 use std::collections::HashMap;
 
-type AccountRow = (String, i64, String);
+use pages::AccountRow;
 
 fn account_rows(rows: &[tokio_postgres::Row]) -> Result<Vec<AccountRow>> {
     rows.iter()
-        .map(|r| Ok((col(r, 0)?, col(r, 1)?, col(r, 2)?)))
+        .map(|r| Ok((col(r, 0)?, col(r, 1)?, col(r, 2)?, col(r, 3)?)))
         .collect()
 }
 
@@ -122,7 +122,10 @@ pub async fn changes_since(
     let limit = pages::changes_limit(limit);
     let rows = t
         .query(
-            "SELECT uid, gseq, book FROM accounts WHERE gseq > $1 ORDER BY gseq, uid LIMIT $2",
+            &format!(
+                "SELECT {} FROM accounts WHERE gseq > $1 ORDER BY gseq, uid LIMIT $2",
+                pages::ACCOUNT_COLUMNS
+            ),
             &[&since, &(limit as i64 + 1)],
         )
         .await?;
@@ -167,7 +170,10 @@ pub async fn snapshot_page(
     };
     let rows = t
         .query(
-            "SELECT uid, gseq, book FROM accounts WHERE uid > $1 ORDER BY uid LIMIT $2",
+            &format!(
+                "SELECT {} FROM accounts WHERE uid > $1 ORDER BY uid LIMIT $2",
+                pages::ACCOUNT_COLUMNS
+            ),
             &[&after.unwrap_or(""), &(limit as i64 + 1)],
         )
         .await?;

@@ -6,9 +6,10 @@ use crate::backend::apply::{self, parse_book, ApplyError, Applying, Loaded, Plan
 use crate::backend::hash::ts;
 use crate::backend::BackendError;
 use chrono::{DateTime, Utc};
-use loyalty_domain::AccountBook;
+use loyalty_domain::{AccountBook, Fact};
 use loyalty_wire::{EventEnvelope, ShortfallNote};
 use rusqlite::{params, Connection, OptionalExtension};
+use std::collections::HashMap;
 
 impl From<rusqlite::Error> for ApplyError {
     fn from(e: rusqlite::Error) -> Self {
@@ -33,13 +34,53 @@ pub fn load_book(c: &Connection, account_uid: &str) -> Result<Option<AccountBook
     json.map(|j| parse_book(account_uid, &j)).transpose()
 }
 
+/// The survivor `account_uid` was merged into (`None`: not merged, or no such account).
+fn merged_into(c: &Connection, account_uid: &str) -> rusqlite::Result<Option<String>> {
+    Ok(
+        c.prepare_cached("SELECT merged_into FROM accounts WHERE uid = ?1")?
+            .query_row([account_uid], |r| r.get(0))
+            .optional()?
+            .flatten(),
+    )
+}
+
+/// The merged accounts `fact` names, each to its final survivor (chains followed).
+fn merges_of(c: &Connection, fact: &Fact) -> Result<HashMap<String, String>, BackendError> {
+    let mut map = HashMap::new();
+    for uid in apply::redirect_targets(fact) {
+        let mut at = uid.to_string();
+        let mut steps = 0;
+        while let Some(next) = merged_into(c, &at)? {
+            steps += 1;
+            if steps > apply::MAX_MERGE_CHAIN {
+                return Err(BackendError::Corrupt(format!(
+                    "account {uid}: merge chain longer than {}",
+                    apply::MAX_MERGE_CHAIN
+                )));
+            }
+            at = next;
+        }
+        if at != uid {
+            map.insert(uid.to_string(), at);
+        }
+    }
+    Ok(map)
+}
+
 /// Reads what the fact needs (the IMMEDIATE transaction already excludes other writers).
-fn load(c: &Connection, fact: &loyalty_domain::Fact) -> Result<Loaded, BackendError> {
+fn load(c: &Connection, fact: &Fact) -> Result<Loaded, BackendError> {
     let needs = apply::needs(fact);
     let mut loaded = Loaded::default();
     for uid in &needs.accounts {
-        if let Some(book) = load_book(c, uid)? {
-            loaded.books.insert(uid.clone(), book);
+        let row: Option<(String, Option<String>)> = c
+            .prepare_cached("SELECT book, merged_into FROM accounts WHERE uid = ?1")?
+            .query_row([uid], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        if let Some((json, merged)) = row {
+            loaded.books.insert(uid.clone(), parse_book(uid, &json)?);
+            if merged.is_some() {
+                loaded.merged.insert(uid.clone());
+            }
         }
     }
     for card in &needs.cards {
@@ -62,6 +103,8 @@ fn load(c: &Connection, fact: &loyalty_domain::Fact) -> Result<Loaded, BackendEr
 
 /// Applies one in-order event; returns its shortfall notes. Rejects (`ApplyError::Reject`)
 /// only from the planner, before anything is written: the caller needs no savepoint.
+/// A fact naming a merged account is applied to its survivor ([`apply::redirect`]); the
+/// event row keeps the fact as the till sent it.
 pub fn apply_event(
     c: &Connection,
     till_id: &str,
@@ -72,16 +115,21 @@ pub fn apply_event(
 ) -> Applying<Vec<ShortfallNote>> {
     let op = e.op_id.to_string();
     apply::check_text(fact_json)?;
-    let loaded = load(c, &e.fact)?;
-    let plan = apply::plan(&e.fact, &op, e.recorded_at.min(received_at), loaded)?;
-    write(c, till_id, e, fact_json, hash, received_at, &plan)?;
+    apply::check_origin(till_id, &e.fact)?;
+    let merges = merges_of(c, &e.fact)?;
+    let fact = apply::redirect(&e.fact, &merges);
+    let loaded = load(c, &fact)?;
+    let plan = apply::plan(&fact, &op, e.recorded_at.min(received_at), loaded)?;
+    write(c, till_id, e, &fact, fact_json, hash, received_at, &plan)?;
     Ok(plan.notes(e))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn write(
     c: &Connection,
     till_id: &str,
     e: &EventEnvelope,
+    fact: &Fact,
     fact_json: &str,
     hash: &str,
     received_at: DateTime<Utc>,
@@ -112,7 +160,17 @@ fn write(
         c.prepare_cached("UPDATE cards SET status = 'blocked' WHERE number = ?1")?
             .execute([card])?;
     }
-    let account = e.fact.account_uid();
+    let account = fact.account_uid();
+    if let Some(dup) = &plan.merge_duplicate {
+        c.prepare_cached("UPDATE accounts SET merged_into = ?2 WHERE uid = ?1")?
+            .execute(params![dup, account])?;
+        c.prepare_cached("UPDATE cards SET account_uid = ?2 WHERE account_uid = ?1")?
+            .execute(params![dup, account])?;
+        c.prepare_cached(
+            "UPDATE reservations SET account_uid = ?2 WHERE account_uid = ?1 AND status = 'active'",
+        )?
+        .execute(params![dup, account])?;
+    }
     for (card, kind) in &plan.new_cards {
         c.prepare_cached(
             "INSERT INTO cards (number, account_uid, status, kind, created_at)
@@ -172,7 +230,7 @@ fn write(
             store_id: &store_id,
             gseq,
             event_time: e.recorded_at.min(received_at),
-            fact: &e.fact,
+            fact,
         },
         &plan.summaries,
     );

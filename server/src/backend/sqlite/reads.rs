@@ -76,7 +76,7 @@ pub fn account_state(
 /// them), with four range reads for the whole page instead of four look-ups per account.
 fn states_of_range(
     c: &Connection,
-    rows: Vec<(String, i64, String)>,
+    rows: Vec<pages::AccountRow>,
     now: DateTime<Utc>,
 ) -> Result<Vec<AccountState>> {
     let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
@@ -178,21 +178,24 @@ pub fn changes_since(
     // never splits a gseq, so it holds at least 2 rows.
     let limit = pages::changes_limit(limit);
     let tx = c.transaction()?;
-    let mut rows: Vec<(String, i64, String)> = {
-        let mut st = tx.prepare_cached(
-            "SELECT uid, gseq, book FROM accounts WHERE gseq > ?1 ORDER BY gseq, uid LIMIT ?2",
-        )?;
+    let mut rows: Vec<pages::AccountRow> = {
+        let mut st = tx.prepare_cached(&format!(
+            "SELECT {} FROM accounts WHERE gseq > ?1 ORDER BY gseq, uid LIMIT ?2",
+            pages::ACCOUNT_COLUMNS
+        ))?;
         let rows = st.query_map(params![since, limit as i64 + 1], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })?;
         rows.collect::<rusqlite::Result<_>>()?
     };
     let has_more = pages::cut_changes(&mut rows, limit);
     let next = rows.last().map(|r| r.1).unwrap_or(since);
     let mut accounts = Vec::with_capacity(rows.len());
-    for (uid, gseq, json) in rows {
+    for (uid, gseq, json, merged_into) in rows {
         let book = parse_book(&uid, &json)?;
-        accounts.push(account_state(&tx, &uid, gseq, book, now)?);
+        let mut state = account_state(&tx, &uid, gseq, book, now)?;
+        state.merged_into = merged_into;
+        accounts.push(state);
     }
     let included_upto_seq: i64 = tx
         .prepare_cached("SELECT last_seq FROM till_cursors WHERE till_id = ?1")?
@@ -226,12 +229,13 @@ pub fn snapshot_page(
         None => tx.query_row("SELECT COUNT(*) FROM accounts", [], |r| r.get(0))?,
         Some(_) => 0,
     };
-    let mut rows: Vec<(String, i64, String)> = {
-        let mut st = tx.prepare_cached(
-            "SELECT uid, gseq, book FROM accounts WHERE uid > ?1 ORDER BY uid LIMIT ?2",
-        )?;
+    let mut rows: Vec<pages::AccountRow> = {
+        let mut st = tx.prepare_cached(&format!(
+            "SELECT {} FROM accounts WHERE uid > ?1 ORDER BY uid LIMIT ?2",
+            pages::ACCOUNT_COLUMNS
+        ))?;
         let rows = st.query_map(params![after.unwrap_or(""), limit as i64 + 1], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })?;
         rows.collect::<rusqlite::Result<_>>()?
     };

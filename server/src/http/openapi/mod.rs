@@ -29,6 +29,7 @@ use utoipa::{Modify, OpenApi};
         owner::get_triggers,
         owner::get_program,
         owner::post_program,
+        owner::post_merge,
         owner::get_tills,
         owner::post_till,
         owner::revoke_till,
