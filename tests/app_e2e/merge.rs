@@ -30,9 +30,12 @@ pub async fn merge_duplicates(d: &Driver, survivor_card: &str, duplicate_phone: 
     d.fill("#merge-reason", "enrolled twice").await;
     d.click(&d.el("#merge-next").await).await;
     let text = d
-        .wait_text("#merge-confirm-text", "who stays", |t| t.contains("stays"))
+        .wait_text("#merge-confirm-text", "who stays", |t| t.contains("Stays"))
         .await;
-    assert!(text.contains(&moving.to_string()), "{text}");
+    assert!(
+        text.contains(survivor_card) && text.contains(&moving.to_string()),
+        "{text}"
+    );
     shot(d, "17-merge").await;
     d.click(&d.el("#merge-confirm").await).await;
     assert_eq!(num(d, "#merge-result", "data-points-moved").await, moving);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isNameQuery, MERGE_REASON_MAX, reasonProblem, summary, swap, withFound } from './merge';
+import { isNameQuery, label, MERGE_REASON_MAX, reasonProblem, summary, swap, withFound } from './merge';
 import type { MergePreview, MergeSide } from './types';
 
 function side(id: number, name: string, net: number, cards: [string, 'active' | 'blocked'][]): MergeSide {
@@ -45,6 +45,13 @@ describe('merge', () => {
     expect(withFound({ survivor: 1, duplicate: 5 }, 7)).toEqual({ survivor: 1, duplicate: 7 });
   });
 
+  it('names a customer by card and phone too (duplicates share the name)', () => {
+    const s = side(1, 'Nina Orlova', 0, [['2288900000025', 'active']]);
+    expect(label(s)).toBe('Nina Orlova · 2288900000025');
+    s.phone = '+79167000001';
+    expect(label(s)).toBe('Nina Orlova · 2288900000025 · +79167000001');
+  });
+
   it('says what moves: every point and the cards still in use', () => {
     const p: MergePreview = {
       survivor: side(1, 'Anna', 300, [['2000100000014', 'active']]),
@@ -52,9 +59,10 @@ describe('merge', () => {
       points_after: 420,
       cards_after: 3,
     };
+    p.survivor.phone = '+79161234567';
     expect(summary(p)).toEqual({
-      stays: 'Anna',
-      goes: 'Anna S.',
+      stays: 'Anna · 2000100000014 · +79161234567',
+      goes: 'Anna S. · 2000100000021',
       points: 120,
       cards: ['2000100000038'],
       pointsAfter: 420,

@@ -47,10 +47,15 @@ export interface MergeSummary {
 
 const activeCards = (s: MergeSide) => s.cards.filter((c) => c.status === 'active').map((c) => c.number);
 
+/** A customer as the confirmation names them: duplicates often share the name, so the card and phone too. */
+export function label(s: MergeSide): string {
+  return [s.name, s.card, s.phone].filter(Boolean).join(' · ');
+}
+
 export function summary(p: MergePreview): MergeSummary {
   return {
-    stays: p.survivor.name,
-    goes: p.duplicate.name,
+    stays: label(p.survivor),
+    goes: label(p.duplicate),
     points: p.duplicate.net_points,
     cards: activeCards(p.duplicate),
     pointsAfter: p.points_after,

@@ -500,7 +500,7 @@ export const en = {
   'merge.reasonTooLong': "the reason is at most {n} characters",
   'merge.needsServer': "This till is offline: merging needs the server. Nothing is lost, merge when it is back.",
   'merge.next': "Merge…",
-  'merge.confirmText': "{stays} stays. {goes}'s {cards} card(s) and {n} points move to {stays}; {goes}'s account is closed. A merge cannot be undone.",
+  'merge.confirmText': "Stays: {stays}. Moving into it from {goes}: {cards} card(s) and {n} points; that account is closed. A merge cannot be undone.",
   'merge.confirm': "Confirm the merge",
   'merge.back': "Back",
   'merge.done': "Merged: {n} points and {cards} card(s) moved to {name}.",
