@@ -78,7 +78,7 @@ async fn a_duplicate_merged_while_a_till_is_offline_loses_nothing(db: Db) {
         )
         .await
         .expect("merge");
-    assert_eq!(r.cards_moved, [dup.clone()]);
+    assert_eq!(r.cards_moved, std::slice::from_ref(&dup));
     let expected = m.net(&keep) + m.net(&dup);
 
     // The main till hears of it: the duplicate's card and phone show the survivor.
