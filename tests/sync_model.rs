@@ -4,7 +4,9 @@
 //! against the REAL server router in-process (SQLite backend, no sockets). At the end,
 //! with the network healed, every till shows every account exactly as the server does, the
 //! server agrees with the plain ledger model (Σ signed movements), nothing is lost (each
-//! till's outbox fully settled, no conflict), nothing doubled, nothing negative.
+//! till's outbox fully settled, no conflict), nothing doubled, nothing negative. The owner
+//! also merges customers on the server at random moments (tills offline or not, with
+//! pending sales on the duplicate): the model adds the two sums.
 //!
 //! 1000 cases by default (two shards of 500 the harness runs in parallel), on template
 //! databases copied per world on a RAM disk (`sync_support::template`);
@@ -55,6 +57,11 @@ enum Op {
     Restart {
         till: usize,
     },
+    /// The owner merges customer `dup` into customer `keep` on the server.
+    Merge {
+        keep: usize,
+        dup: usize,
+    },
 }
 
 fn fault() -> impl Strategy<Value = Fault> {
@@ -75,6 +82,7 @@ fn op(tills: usize) -> impl Strategy<Value = Op> {
         4 => (0..tills, fault()).prop_map(|(till, fault)| Op::Sync { till, fault }),
         1 => (0..tills, any::<bool>()).prop_map(|(till, on)| Op::Partition { till, on }),
         1 => (0..tills).prop_map(|till| Op::Restart { till }),
+        1 => (0..3usize, 0..3usize).prop_map(|(keep, dup)| Op::Merge { keep, dup }),
     ]
 }
 
@@ -195,6 +203,30 @@ impl World {
             }
             Op::Partition { till, on } => self.nets[till].partition(on),
             Op::Restart { till } => self.tills[till].reopen(),
+            Op::Merge { keep, dup } => {
+                let (k, d) = (&self.cards[keep], &self.cards[dup]);
+                if self.model.same_account(k, d) {
+                    return;
+                }
+                let probe = &self.tills[0].server_id;
+                let keep_uid = self.server.book(probe, k).await.account_uid;
+                let dup_uid = self.server.book(probe, d).await.account_uid;
+                self.server
+                    .backend
+                    .merge_accounts(
+                        loyalty_wire::MergeRequest {
+                            op_id: uuid::Uuid::now_v7(),
+                            survivor_account_uid: keep_uid,
+                            duplicate_account_uid: dup_uid,
+                            reason: "enrolled twice".into(),
+                            author: "Owner".into(),
+                        },
+                        chrono::Utc::now(),
+                    )
+                    .await
+                    .expect("merge");
+                self.model.merge(k, d);
+            }
         }
     }
 }

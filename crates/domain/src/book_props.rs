@@ -326,3 +326,58 @@ proptest! {
         prop_assert_eq!(got, want);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// Merging two random books (the same op ids in both, so lot ids collide) conserves
+    /// every point, keeps the book's rules, and leaves no debt beside points that pay it.
+    #[test]
+    fn a_merge_conserves_every_point(
+        s1 in steps(true, 20, -120),
+        s2 in steps(true, 20, -120),
+        later in 0i64..2000,
+    ) {
+        let a = run(AccountBook::new("acc"), &s1)?;
+        let b = run(AccountBook::new("acc"), &s2)?;
+        let mut keep = a.book;
+        let mut dup = b.book;
+        dup.account_uid = "dup".into();
+        let moved = dup.total_signed();
+        let total = keep.total_signed() + moved;
+        let spend_before = keep.lifetime_spend + dup.lifetime_spend;
+        let t = a.t.max(b.t) + Duration::hours(later);
+        let fact = Fact::Merge {
+            account_uid: "acc".into(),
+            duplicate_uid: "dup".into(),
+            reason: "twice".into(),
+            author: "owner".into(),
+        };
+        let (into, out) = keep
+            .absorb(&mut dup, &fact, ApplyCtx { op_id: "merge", event_time: t })
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(keep.total_signed(), total);
+        prop_assert_eq!(into.net(), moved);
+        prop_assert_eq!(out.net(), -moved);
+        prop_assert_eq!(dup.total_signed(), 0);
+        prop_assert!(dup.lots.is_empty());
+        prop_assert_eq!(keep.lifetime_spend, spend_before);
+        let mut ids = std::collections::HashSet::new();
+        for l in &keep.lots {
+            prop_assert!(ids.insert(l.id.clone()), "lot id {} twice", l.id);
+            prop_assert!(0 <= l.remaining && l.remaining <= l.original, "{:?}", l);
+        }
+        prop_assert!(keep.shortfall >= 0);
+        if keep.shortfall > 0 {
+            prop_assert_eq!(keep.balance(t).available + keep.balance(t).pending, 0);
+        }
+        // Replaying gives the same book (the ids of collided lots are deterministic).
+        let mut again = run(AccountBook::new("acc"), &s1)?.book;
+        let mut dup2 = run(AccountBook::new("acc"), &s2)?.book;
+        dup2.account_uid = "dup".into();
+        again
+            .absorb(&mut dup2, &fact, ApplyCtx { op_id: "merge", event_time: t })
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(again, keep);
+    }
+}

@@ -46,6 +46,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0006_categories",
         sql: include_str!("../../../migrations/till/0006_categories.sql"),
     },
+    Migration {
+        version: 7,
+        name: "0007_merged_accounts",
+        sql: include_str!("../../../migrations/till/0007_merged_accounts.sql"),
+    },
 ];
 
 /// SQLite page cache: 16 MiB (negative = KiB), keeps RSS modest at a million members.

@@ -24,6 +24,10 @@ pub enum StoreError {
     /// No account with this id.
     #[error("unknown account {0}")]
     UnknownAccount(i64),
+    /// The account was merged into another by the owner: find the customer again (its
+    /// cards and phone now show the account that stayed).
+    #[error("this customer's account was merged into account {into}: find the customer again")]
+    AccountMerged { account: i64, into: String },
     /// A card / QR / phone problem from `loyalty-cards` (QR_*, PHONE_INVALID, CARD_*).
     #[error(transparent)]
     Card(#[from] CardError),
@@ -82,6 +86,7 @@ impl StoreError {
             StoreError::CardBlocked { .. } => "CARD_BLOCKED",
             StoreError::UnknownCustomer(_) => "UNKNOWN_CUSTOMER",
             StoreError::UnknownAccount(_) => "UNKNOWN_ACCOUNT",
+            StoreError::AccountMerged { .. } => "ACCOUNT_MERGED",
             StoreError::Card(e) => e.code(),
             StoreError::Rule(e) => e.code(),
             StoreError::DuplicatePhone(_) => "DUPLICATE_PHONE",

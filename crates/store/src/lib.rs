@@ -37,6 +37,7 @@ mod facts;
 mod history;
 mod ledger;
 mod lookup;
+mod merges;
 mod ops;
 mod outbox;
 mod program;

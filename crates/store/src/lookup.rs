@@ -35,6 +35,8 @@ pub(crate) struct AccountRow {
     /// The server's category summary (JSON) and the seq it includes (see `categories`).
     pub categories: Option<String>,
     pub categories_upto: i64,
+    /// The survivor's account uid once the owner merged this account into it.
+    pub merged_into: Option<String>,
 }
 
 macro_rules! row_sql {
@@ -51,7 +53,7 @@ macro_rules! row_sql {
                 (SELECT group_concat(k.number || '|' || k.kind || '|' || k.status || '|' ||
                         COALESCE(k.replaced_by, '') || '|' || k.issued_at, ',')
                  FROM cards k WHERE k.account_id = a.id),
-                a.categories, a.categories_upto ",
+                a.categories, a.categories_upto, a.merged_into ",
             $from
         )
     };
@@ -67,6 +69,26 @@ const BY_ACCOUNT: &str =
     row_sql!("FROM accounts a JOIN customers cu ON cu.id = a.customer_id WHERE a.id = ?1");
 const BY_CUSTOMER: &str =
     row_sql!("FROM customers cu JOIN accounts a ON a.customer_id = cu.id WHERE cu.id = ?1");
+const BY_UID: &str =
+    row_sql!("FROM accounts a JOIN customers cu ON cu.id = a.customer_id WHERE a.uid = ?1");
+
+/// Longest chain of merges a lookup follows.
+const MAX_MERGE_CHAIN: usize = 16;
+
+/// The row of the account that stayed when `row`'s account was merged (chains followed);
+/// `row` itself when it was not merged, or when the survivor is not known here yet.
+fn follow_merges(conn: &Connection, mut row: AccountRow) -> Result<AccountRow> {
+    for _ in 0..MAX_MERGE_CHAIN {
+        let Some(uid) = row.merged_into.clone() else {
+            break;
+        };
+        match query_row(conn, BY_UID, &uid)? {
+            Some(next) => row = next,
+            None => break,
+        }
+    }
+    Ok(row)
+}
 
 fn parse_cards(s: Option<String>) -> Result<Vec<CardInfo>> {
     let mut cards = Vec::new();
@@ -139,6 +161,7 @@ fn read_row(r: &Row<'_>) -> rusqlite::Result<RawRow> {
         cache: cache_columns(r)?,
         categories: r.get(36)?,
         categories_upto: r.get(37)?,
+        merged_into: r.get(38)?,
     };
     Ok((
         row,
@@ -197,6 +220,7 @@ fn query_row(
 pub(crate) fn by_card(conn: &Connection, number: &str) -> Result<AccountRow> {
     let row = query_row(conn, BY_CARD, &number)?
         .ok_or_else(|| StoreError::UnknownCard(number.to_string()))?;
+    let row = follow_merges(conn, row)?;
     check_active(&row, number)?;
     Ok(row)
 }
@@ -227,14 +251,21 @@ fn check_active(row: &AccountRow, number: &str) -> Result<()> {
     })
 }
 
-/// The account row of an account id.
+/// The account row of an account id, to change it: `ACCOUNT_MERGED` when the owner merged
+/// it into another (an operation must name the account that stayed).
 pub(crate) fn by_account(conn: &Connection, account: i64) -> Result<AccountRow> {
-    query_row(conn, BY_ACCOUNT, &account)?.ok_or(StoreError::UnknownAccount(account))
+    let row = query_row(conn, BY_ACCOUNT, &account)?.ok_or(StoreError::UnknownAccount(account))?;
+    match row.merged_into {
+        Some(into) => Err(StoreError::AccountMerged { account, into }),
+        None => Ok(row),
+    }
 }
 
-/// The account row of a customer id.
+/// The account row of a customer id (the account that stayed, if it was merged).
 pub(crate) fn by_customer(conn: &Connection, customer: i64) -> Result<AccountRow> {
-    query_row(conn, BY_CUSTOMER, &customer)?.ok_or(StoreError::UnknownCustomer(customer))
+    let row =
+        query_row(conn, BY_CUSTOMER, &customer)?.ok_or(StoreError::UnknownCustomer(customer))?;
+    follow_merges(conn, row)
 }
 
 /// Resolves scanner/keyboard input: card barcode, then QR payload, then phone.
@@ -250,6 +281,7 @@ pub(crate) fn resolve(
     if card::looks_like_card(input) {
         let number = card::normalize(input)?;
         if let Some(row) = query_row(conn, BY_CARD, &number)? {
+            let row = follow_merges(conn, row)?;
             check_active(&row, &number)?;
             return Ok((row, number));
         }
@@ -262,6 +294,7 @@ pub(crate) fn resolve(
         return Err(StoreError::UnknownCard(shorten(input)));
     };
     let row = query_row(conn, BY_PHONE, &e164)?.ok_or_else(|| StoreError::UnknownCard(e164))?;
+    let row = follow_merges(conn, row)?;
     let card = primary_card(&row.cards);
     Ok((row, card))
 }
@@ -287,7 +320,8 @@ pub(crate) fn resolve_account(conn: &Connection, input: &str, region: &str) -> R
         by_card(conn, &card::normalize(input)?)?
     } else {
         let e164 = phone::normalize(input, region)?;
-        query_row(conn, BY_PHONE, &e164)?.ok_or(StoreError::UnknownCard(e164))?
+        let row = query_row(conn, BY_PHONE, &e164)?.ok_or(StoreError::UnknownCard(e164))?;
+        follow_merges(conn, row)?
     })
 }
 
@@ -325,7 +359,7 @@ impl Store {
         let mut st = self.conn.prepare_cached(
             "SELECT cu.id, a.id, cu.name, cu.phone FROM customers cu
              JOIN accounts a ON a.customer_id = cu.id
-             WHERE cu.name_norm >= ?1 AND cu.name_norm < ?2
+             WHERE cu.name_norm >= ?1 AND cu.name_norm < ?2 AND a.merged_into IS NULL
              ORDER BY cu.name_norm, cu.id LIMIT ?3",
         )?;
         let rows = st.query_map(rusqlite::params![lo, hi, limit], |r| {

@@ -17,6 +17,10 @@
 //! 5. the cursor (`next`), `included_upto_seq`, the server clock offset and the sync time
 //!    are stored.
 //!
+//! Merged duplicate customers (`AccountState::merged_into`) are handled by `merges.rs`:
+//! marked before step 3, pending facts on a duplicate rebased onto its survivor, its cards
+//! and sales moved after it; the rebase's entries of both accounts are `merge` entries.
+//!
 //! Applying the same page twice gives the same state (the second time posts nothing).
 
 use std::collections::HashMap;
@@ -180,10 +184,23 @@ impl Store {
         for s in batch.accounts {
             check_book(s)?;
         }
+        crate::merges::mark(&tx, batch.accounts)?;
         let pending = facts_after(&tx, batch.included_upto_seq, u32::MAX)?;
+        let pending = crate::merges::redirect_pending(&tx, pending)?;
         let touching = by_account(&pending);
         let op = format!("sync:{}", batch.cursor.unwrap_or(0));
+        let merge_targets: std::collections::HashSet<&str> = batch
+            .accounts
+            .iter()
+            .filter_map(|s| s.merged_into.as_deref())
+            .collect();
         for s in batch.accounts {
+            let post = if s.merged_into.is_some() || merge_targets.contains(s.account_uid.as_str())
+            {
+                MERGE_POSTING
+            } else {
+                SYNC_POSTING
+            };
             let mine = touching.get(s.account_uid.as_str());
             // An account new here that none of this till's pending facts touch: the
             // server's book as it is, written with plain inserts.
@@ -192,17 +209,19 @@ impl Store {
                 Some(_) => None,
             };
             let delta = match fresh {
-                Some(account) => materialise(&tx, account, true, &s.book, &op, now)?,
+                Some(account) => materialise(&tx, account, true, &s.book, (&op, post), now)?,
                 None => {
                     let (account, created) =
                         upsert_account(&tx, s, batch.included_upto_seq, now, &mut report)?;
                     let book = rebase(&s.book, mine.map_or(&[], Vec::as_slice), &mut report);
-                    materialise(&tx, account, created, &book, &op, now)?
+                    materialise(&tx, account, created, &book, (&op, post), now)?
                 }
             };
             report.points_delta += delta;
             report.accounts += 1;
         }
+        crate::merges::mark(&tx, batch.accounts)?;
+        crate::merges::move_rows(&tx, batch.accounts)?;
         link_referrers(&tx, batch.accounts)?;
         if let Some(c) = batch.cursor {
             sync_state::set(&tx, sync_state::CURSOR, c)?;
@@ -221,6 +240,13 @@ impl Store {
         Ok(report)
     }
 }
+
+/// The ledger entry of a rebase: `(kind, reason)`.
+type PostingKind = (&'static str, &'static str);
+const SYNC_POSTING: PostingKind = ("sync", "server state");
+/// A merge of duplicate customers moved the points (the duplicate's entry and the
+/// survivor's of the same batch).
+const MERGE_POSTING: PostingKind = ("merge", "duplicate customer merged");
 
 /// A server book must follow its own rules before it replaces local lots.
 fn check_book(s: &AccountState) -> Result<()> {
@@ -316,7 +342,7 @@ pub(crate) fn rebase(
 
 /// Writes `book` as the account's lots, shortfall and counters (rows that already hold
 /// the same values are not rewritten: no page dirtied, no cache-invalidating trigger);
-/// posts the net difference as one `sync` ledger entry (none when 0). Returns the
+/// posts the net difference as one `sync` (or `merge`) ledger entry (none when 0). Returns the
 /// difference. An account `created`
 /// by this batch has no lots and no ledger entries yet: nothing to look up or zero.
 fn materialise(
@@ -324,7 +350,7 @@ fn materialise(
     account: i64,
     created: bool,
     book: &AccountBook,
-    op: &str,
+    (op, (kind, reason)): (&str, PostingKind),
     now: DateTime<Utc>,
 ) -> Result<Points> {
     let existing: HashMap<String, i64> = if created {
@@ -419,9 +445,9 @@ fn materialise(
     if diff != 0 {
         let p = Posting {
             op,
-            kind: "sync",
+            kind,
             sale_id: None,
-            reason: "server state",
+            reason,
             now,
         };
         post(tx, account, &p, diff, None)?;

@@ -306,10 +306,26 @@ fn merge_card(
             now,
             report,
         )?,
-        Some((acc, _)) if acc != account => {
-            return Err(bad(format!(
-                "card {number} belongs to another account locally"
-            )))
+        Some((acc, status)) if acc != account => {
+            // Only a merge moves a card to another account: the owner merged the account
+            // that holds it here into this one.
+            let merged = tx
+                .prepare_cached("SELECT 1 FROM accounts WHERE id = ?1 AND merged_into IS NOT NULL")?
+                .exists([acc])?;
+            if !merged {
+                return Err(bad(format!(
+                    "card {number} belongs to another account locally"
+                )));
+            }
+            tx.prepare_cached("UPDATE cards SET account_id = ?2 WHERE number = ?1")?
+                .execute(params![number, account])?;
+            if blocked && status != "blocked" {
+                tx.prepare_cached(
+                    "UPDATE cards SET status = 'blocked', blocked_at = ?2 WHERE number = ?1",
+                )?
+                .execute(params![number, ms(now)])?;
+                report.cards_blocked += 1;
+            }
         }
         Some((_, status)) => {
             if blocked && status != "blocked" {

@@ -163,9 +163,18 @@ pub async fn get_export(
             export::ExportError::Backend(b) => HttpError::from(b),
             other => internal(other.to_string()),
         })?;
-    let bytes = tokio::fs::read(&out)
+    // Streamed from the file (a million members is ~150 MB: never held in memory); the
+    // temp dir goes with the stream, removed once the answer is sent or dropped.
+    let file = tokio::fs::File::open(&out)
         .await
         .map_err(|e| internal(format!("cannot read the export back: {e}")))?;
+    let length = file
+        .metadata()
+        .await
+        .map_err(|e| internal(format!("cannot read the export back: {e}")))?
+        .len();
+    let stream = tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024);
+    let body = axum::body::Body::from_stream(KeepDir { stream, _dir: dir });
     let charset = match encoding {
         Encoding::Utf8 => "utf-8",
         Encoding::Windows1251 => "windows-1251",
@@ -177,8 +186,26 @@ pub async fn get_export(
                 header::CONTENT_DISPOSITION,
                 "attachment; filename=\"members.csv\"".to_string(),
             ),
+            (header::CONTENT_LENGTH, length.to_string()),
         ],
-        bytes,
+        body,
     )
         .into_response())
+}
+
+/// A byte stream that keeps the temp dir of its file until it is dropped.
+struct KeepDir<S> {
+    stream: S,
+    _dir: tempfile::TempDir,
+}
+
+impl<S: futures_core::Stream + Unpin> futures_core::Stream for KeepDir<S> {
+    type Item = S::Item;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        std::pin::Pin::new(&mut self.stream).poll_next(cx)
+    }
 }
