@@ -58,7 +58,8 @@ pub fn preview_of(survivor: CustomerView, duplicate: CustomerView) -> AppResult<
         return Err(AppError::new(
             INVALID_MERGE,
             format!(
-                "{} is the same customer on both sides: find the duplicate account to merge",
+                "{} is on both sides (the same customer, or one already merged into the \
+                 other): find the duplicate account to merge",
                 survivor.customer.name
             ),
         ));
@@ -91,15 +92,15 @@ pub fn clean_text(what: &str, text: &str) -> AppResult<String> {
     Ok(t.to_string())
 }
 
-/// The global uid of a customer's account (the facts' and the server's `account_uid`).
-fn account_uid(st: &Store, customer_id: i64) -> AppResult<String> {
+/// The global uid of an account (the facts' and the server's `account_uid`).
+fn account_uid(st: &Store, account_id: i64) -> AppResult<String> {
     // The store has no public read of it (`CustomerView` carries the customer's uid, which
-    // differs from the account's for accounts the server made); one indexed read.
+    // differs from the account's for accounts the server made); one read by primary key.
     st.connection()
         .query_row(
-            "SELECT COALESCE(a.uid, cu.uid) FROM customers cu
-             JOIN accounts a ON a.customer_id = cu.id WHERE cu.id = ?1",
-            [customer_id],
+            "SELECT COALESCE(a.uid, cu.uid) FROM accounts a
+             JOIN customers cu ON cu.id = a.customer_id WHERE a.id = ?1",
+            [account_id],
             |r| r.get::<_, String>(0),
         )
         .map_err(|e| AppError::from(StoreError::from(e)))
@@ -173,8 +174,9 @@ impl TillApp {
                 st.customer(req.survivor_customer_id, now)?,
                 st.customer(req.duplicate_customer_id, now)?,
             )?;
-            let s = account_uid(st, req.survivor_customer_id)?;
-            let d = account_uid(st, req.duplicate_customer_id)?;
+            // The accounts shown (a customer merged before is shown as the one that stayed).
+            let s = account_uid(st, p.survivor.account_id)?;
+            let d = account_uid(st, p.duplicate.account_id)?;
             Ok((p, s, d))
         })?;
         let op_id = self.merge_op(&survivor_uid, &duplicate_uid, &reason);

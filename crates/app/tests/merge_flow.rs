@@ -130,7 +130,9 @@ async fn duplicates_are_merged_without_losing_a_point() {
     let e = app.merge_customers(merge(a, d, "   ")).await.unwrap_err();
     assert_eq!(e.code, "INVALID_MERGE");
 
-    // Merged on the server: the duplicate's points and card move.
+    // Merged on the server: the duplicate's points and card move. (The sync paused so that
+    // this till does not know of it yet when it is asked again.)
+    app.stop_sync().await;
     let v = app
         .merge_customers(merge(a, d, "enrolled twice"))
         .await
@@ -144,6 +146,7 @@ async fn duplicates_are_merged_without_losing_a_point() {
     // Merging it again is the server's refusal, with its code.
     let e = app.merge_customers(merge(a, d, "again")).await.unwrap_err();
     assert_eq!(e.code, "ALREADY_MERGED", "{e}");
+    app.start_sync().unwrap();
 
     // The till's sync brings it: the duplicate's phone and card find the survivor, who
     // holds every point, both cards and both sales.
@@ -170,6 +173,10 @@ async fn duplicates_are_merged_without_losing_a_point() {
     let by_card = app.scan(&dup.card).unwrap();
     assert_eq!((by_card.customer_id, net(&by_card)), (a, v.survivor_points));
     assert_eq!(app.history(a).unwrap().sales.len(), 2);
+    // The till knows now: the duplicate is the survivor, no second merge is offered.
+    let e = app.merge_preview(a, d).unwrap_err();
+    assert_eq!(e.code, "INVALID_MERGE");
+    assert!(e.message.contains("already merged"), "{}", e.message);
 
     // Offline: a clear error, nothing changes on the till.
     let c = member(&app, "Boris Petrov", "+7 916 555-66-77", 50_000).await;
