@@ -15,7 +15,8 @@ async fn num(d: &Driver, css: &str, attr: &str) -> i64 {
 
 /// From the survivor's history, "Merge duplicate…": the other one found by phone, both
 /// side by side, a reason, the confirmation naming who stays → the result says what moved;
-/// after the sync the duplicate's phone finds the survivor holding every point.
+/// after the sync the duplicate's phone finds the survivor holding every point. Ends on the
+/// owner screen.
 pub async fn merge_duplicates(d: &Driver, survivor_card: &str, duplicate_phone: &str) {
     d.click(&d.el("#nav-scan").await).await;
     scan(d, survivor_card).await;
@@ -60,4 +61,5 @@ pub async fn merge_duplicates(d: &Driver, survivor_card: &str, duplicate_phone: 
             "the duplicate's phone never showed the survivor with {after} points"
         );
     }
+    d.click(&d.el("#nav-owner").await).await;
 }
