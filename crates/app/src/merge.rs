@@ -124,6 +124,15 @@ fn merge_error(e: TransportError) -> AppError {
     }
 }
 
+/// The server's verdict (a result or a refusal): the op id is spent. A lost answer, a
+/// timeout, a 5xx or an unreadable answer may hide an applied merge: the op id is kept.
+fn is_final<T>(answer: &Result<T, TransportError>) -> bool {
+    match answer {
+        Ok(_) => true,
+        Err(e) => !e.is_offline() && matches!(e, TransportError::Api { .. }),
+    }
+}
+
 impl TillApp {
     /// The two customers side by side (the till's customer ids), from this till's store.
     /// Owner only; `INVALID_MERGE` for the same customer twice.
@@ -188,12 +197,7 @@ impl TillApp {
             author,
         };
         let answer = api.post_json::<_, MergeResponse>(MERGE_PATH, &body).await;
-        let settled = match &answer {
-            Ok(_) => true,
-            // A refusal is final; a lost or unavailable answer may hide an applied merge.
-            Err(e) => !e.is_offline() && matches!(e, TransportError::Api { .. }),
-        };
-        if settled {
+        if is_final(&answer) {
             *lock(&self.merge_retry) = None;
         }
         let r = match answer {

@@ -127,3 +127,27 @@ fn server_refusals_keep_their_code_and_message_offline_says_what_to_do() {
     assert_eq!(e.code, "HTTP_503");
     assert!(e.message.contains("merge again"), "{}", e.message);
 }
+
+#[test]
+fn a_merge_asked_again_after_a_lost_answer_keeps_its_op_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TillApp::open(dir.path(), None).unwrap();
+    let first = app.merge_op("a", "b", "twice");
+    assert_eq!(first.get_version_num(), 7);
+    assert_eq!(
+        app.merge_op("a", "b", "twice"),
+        first,
+        "the same merge again"
+    );
+    let other = app.merge_op("a", "b", "enrolled twice");
+    assert_ne!(other, first, "another request, another op id");
+    assert_ne!(app.merge_op("a", "c", "enrolled twice"), other);
+
+    let lost: Result<(), _> = Err(TransportError::Timeout("30 s".into()));
+    assert!(!is_final(&lost));
+    assert!(!is_final::<()>(&Err(TransportError::from_answer(503, b""))));
+    assert!(!is_final::<()>(&Err(TransportError::Decode("eof".into()))));
+    let refused = TransportError::from_answer(409, br#"{"code":"ALREADY_MERGED","message":"m"}"#);
+    assert!(is_final::<()>(&Err(refused)));
+    assert!(is_final(&Ok(())));
+}
