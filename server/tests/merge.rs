@@ -35,6 +35,21 @@ fn merge_body(op: Uuid, survivor: &str, duplicate: &str) -> Value {
            "reason": "same person enrolled twice", "author": "Owner"})
 }
 
+/// Posts a merge as the owner; `(status, body)`.
+async fn merge(s: &TestServer, owner: &str, body: &Value) -> (u16, Value) {
+    post_as(s, owner, "/api/v1/accounts/merge", body).await
+}
+
+/// Posts a merge that must be refused with `status` and `code`.
+async fn refused(s: &TestServer, owner: &str, body: Value, status: u16, code: &str) {
+    let (st, answer) = merge(s, owner, &body).await;
+    assert_eq!(
+        (st, answer["code"].as_str()),
+        (status, Some(code)),
+        "{answer}"
+    );
+}
+
 fn with_category(mut f: Fact, category: &str) -> Fact {
     if let Fact::Sale { lines, .. } = &mut f {
         lines[0].category = Some(category.into());
@@ -81,13 +96,7 @@ async fn a_merge_moves_everything_and_redirects_later_facts(db: Db) {
     assert_eq!(sum, 400 + 450);
 
     let op = Uuid::now_v7();
-    let (st, body) = post_as(
-        &s,
-        &owner,
-        "/api/v1/accounts/merge",
-        &merge_body(op, "keep", "dup"),
-    )
-    .await;
+    let (st, body) = merge(&s, &owner, &merge_body(op, "keep", "dup")).await;
     assert_eq!(st, 200, "{body}");
     let r: MergeResponse = serde_json::from_value(body).unwrap();
     assert!(!r.already_applied);
@@ -162,51 +171,31 @@ async fn a_merge_moves_everything_and_redirects_later_facts(db: Db) {
     );
 
     // The same request again: answered, nothing done twice.
-    let (st, body) = post_as(
-        &s,
-        &owner,
-        "/api/v1/accounts/merge",
-        &merge_body(op, "keep", "dup"),
-    )
-    .await;
+    let (st, body) = merge(&s, &owner, &merge_body(op, "keep", "dup")).await;
     assert_eq!(st, 200, "{body}");
     let again: MergeResponse = serde_json::from_value(body).unwrap();
     assert!(again.already_applied);
     assert_eq!(again.gseq, r.gseq);
     assert_eq!(again.survivor_points, total(keep));
     // A new merge of the merged account is refused; the op id of another merge too.
-    let (st, body) = post_as(
+    refused(
         &s,
         &owner,
-        "/api/v1/accounts/merge",
-        &merge_body(Uuid::now_v7(), "new", "dup"),
+        merge_body(Uuid::now_v7(), "new", "dup"),
+        409,
+        "ALREADY_MERGED",
     )
     .await;
-    assert_eq!(
-        (st, body["code"].as_str()),
-        (409, Some("ALREADY_MERGED")),
-        "{body}"
-    );
-    let (st, body) = post_as(
+    refused(
         &s,
         &owner,
-        "/api/v1/accounts/merge",
-        &merge_body(op, "new", "keep"),
+        merge_body(op, "new", "keep"),
+        409,
+        "OP_CONFLICT",
     )
     .await;
-    assert_eq!(
-        (st, body["code"].as_str()),
-        (409, Some("OP_CONFLICT")),
-        "{body}"
-    );
     // Merging the survivor later into a third account follows the chain.
-    let (st, body) = post_as(
-        &s,
-        &owner,
-        "/api/v1/accounts/merge",
-        &merge_body(Uuid::now_v7(), "new", "keep"),
-    )
-    .await;
+    let (st, body) = merge(&s, &owner, &merge_body(Uuid::now_v7(), "new", "keep")).await;
     assert_eq!(st, 200, "{body}");
     let up = s.upload(&t2, &[env(8, adjust("dup", 5))]).await;
     assert_eq!(up["conflicts"], json!([]), "{up}");
@@ -229,39 +218,36 @@ async fn merge_requests_are_checked(db: Db) {
         ],
     )
     .await;
-    let post = |body: Value| {
-        let (s, owner) = (&s, &owner);
-        async move { post_as(s, owner, "/api/v1/accounts/merge", &body).await }
-    };
-    let (st, body) = post(merge_body(Uuid::now_v7(), "a", "a")).await;
-    assert_eq!(
-        (st, body["code"].as_str()),
-        (400, Some("INVALID_MERGE")),
-        "{body}"
-    );
-    let (st, body) = post(merge_body(Uuid::now_v7(), "a", "nobody")).await;
-    assert_eq!(
-        (st, body["code"].as_str()),
-        (404, Some("ACCOUNT_NOT_FOUND")),
-        "{body}"
-    );
-    let (st, body) = post(merge_body(Uuid::now_v7(), "nobody", "b")).await;
-    assert_eq!(
-        (st, body["code"].as_str()),
-        (404, Some("ACCOUNT_NOT_FOUND")),
-        "{body}"
-    );
+    refused(
+        &s,
+        &owner,
+        merge_body(Uuid::now_v7(), "a", "a"),
+        400,
+        "INVALID_MERGE",
+    )
+    .await;
+    refused(
+        &s,
+        &owner,
+        merge_body(Uuid::now_v7(), "a", "nobody"),
+        404,
+        "ACCOUNT_NOT_FOUND",
+    )
+    .await;
+    refused(
+        &s,
+        &owner,
+        merge_body(Uuid::now_v7(), "nobody", "b"),
+        404,
+        "ACCOUNT_NOT_FOUND",
+    )
+    .await;
     let mut blank = merge_body(Uuid::now_v7(), "a", "b");
     blank["reason"] = json!(" ");
-    let (st, body) = post(blank).await;
-    assert_eq!(
-        (st, body["code"].as_str()),
-        (400, Some("INVALID_MERGE")),
-        "{body}"
-    );
+    refused(&s, &owner, blank, 400, "INVALID_MERGE").await;
     let mut extra = merge_body(Uuid::now_v7(), "a", "b");
     extra["points"] = json!(1_000_000);
-    let (st, _) = post(extra).await;
+    let (st, _) = merge(&s, &owner, &extra).await;
     assert_eq!(st, 400, "unknown fields are refused");
     // Without the owner token: 401, nothing merged.
     let (st, _) = s

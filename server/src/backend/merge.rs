@@ -7,7 +7,7 @@
 use super::apply::ApplyError;
 use super::{BackendError, Result};
 use loyalty_domain::Fact;
-use loyalty_wire::{MergeRequest, MERGE_TEXT_MAX};
+use loyalty_wire::{MergeRequest, MergeResponse, MERGE_TEXT_MAX};
 
 fn invalid(message: impl Into<String>) -> BackendError {
     BackendError::FactRejected {
@@ -63,6 +63,37 @@ pub fn repeated(req: &MergeRequest, fact: &Fact, till: &str, stored: &str) -> Re
         Ok(())
     } else {
         Err(BackendError::OpConflict(req.op_id.to_string()))
+    }
+}
+
+/// What the merge did (or, `already_applied`, what an earlier request with the op id did:
+/// nothing moved this time).
+pub struct Outcome {
+    pub survivor: String,
+    pub gseq: i64,
+    pub already_applied: bool,
+    pub points_moved: i64,
+    pub survivor_points: i64,
+    pub cards_moved: Vec<String>,
+}
+
+impl Outcome {
+    /// The answer to `req`.
+    pub fn response(self, req: &MergeRequest) -> MergeResponse {
+        if !self.already_applied {
+            tracing::info!(op_id = %req.op_id, survivor = %self.survivor,
+                duplicate = %duplicate(req), points_moved = self.points_moved, "accounts merged");
+        }
+        MergeResponse {
+            op_id: req.op_id,
+            survivor_account_uid: self.survivor,
+            duplicate_account_uid: duplicate(req),
+            gseq: self.gseq,
+            already_applied: self.already_applied,
+            points_moved: self.points_moved,
+            survivor_points: self.survivor_points,
+            cards_moved: self.cards_moved,
+        }
     }
 }
 

@@ -64,16 +64,15 @@ pub async fn merge(
             (col(&row, 0)?, col(&row, 1)?, col(&row, 2)?);
         merge::repeated(req, &fact, &till, &stored)?;
         let survivor = survivor_of(t, duplicate_uid).await?.unwrap_or_default();
-        return Ok(MergeResponse {
-            op_id: req.op_id,
+        return Ok(merge::Outcome {
             survivor_points: points_of(t, &survivor).await?,
-            survivor_account_uid: survivor,
-            duplicate_account_uid: duplicate_uid.to_string(),
+            survivor,
             gseq,
             already_applied: true,
             points_moved: 0,
             cards_moved: Vec::new(),
-        });
+        }
+        .response(req));
     }
     let points_moved = points_of(t, duplicate_uid).await?;
     let cards = t
@@ -113,15 +112,13 @@ pub async fn merge(
         .await?
         .ok_or_else(|| BackendError::Corrupt(format!("merge {op} left no survivor")))?;
     let survivor_points = points_of(t, &survivor).await?;
-    tracing::info!(op_id = %op, survivor = %survivor, duplicate = %duplicate_uid, points_moved, "accounts merged");
-    Ok(MergeResponse {
-        op_id: req.op_id,
-        survivor_account_uid: survivor,
-        duplicate_account_uid: duplicate_uid.to_string(),
+    Ok(merge::Outcome {
+        survivor,
         gseq,
         already_applied: false,
         points_moved,
         survivor_points,
         cards_moved: cards,
-    })
+    }
+    .response(req))
 }

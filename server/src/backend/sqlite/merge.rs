@@ -35,16 +35,15 @@ pub fn merge(c: &mut Connection, req: &MergeRequest, now: DateTime<Utc>) -> Resu
     if let Some((till, gseq, stored)) = earlier {
         merge::repeated(req, &fact, &till, &stored)?;
         let survivor = survivor_of(&tx, duplicate_uid)?.unwrap_or_default();
-        return Ok(MergeResponse {
-            op_id: req.op_id,
+        return Ok(merge::Outcome {
             survivor_points: points_of(&tx, &survivor)?,
-            survivor_account_uid: survivor,
-            duplicate_account_uid: duplicate_uid.to_string(),
+            survivor,
             gseq,
             already_applied: true,
             points_moved: 0,
             cards_moved: Vec::new(),
-        });
+        }
+        .response(req));
     }
     let points_moved = points_of(&tx, duplicate_uid)?;
     let cards: Vec<String> = tx
@@ -77,15 +76,13 @@ pub fn merge(c: &mut Connection, req: &MergeRequest, now: DateTime<Utc>) -> Resu
         .ok_or_else(|| BackendError::Corrupt(format!("merge {op} left no survivor")))?;
     let survivor_points = points_of(&tx, &survivor)?;
     tx.commit()?;
-    tracing::info!(op_id = %op, survivor = %survivor, duplicate = %duplicate_uid, points_moved, "accounts merged");
-    Ok(MergeResponse {
-        op_id: req.op_id,
-        survivor_account_uid: survivor,
-        duplicate_account_uid: duplicate_uid.to_string(),
+    Ok(merge::Outcome {
+        survivor,
         gseq,
         already_applied: false,
         points_moved,
         survivor_points,
         cards_moved: cards,
-    })
+    }
+    .response(req))
 }
