@@ -10,7 +10,7 @@
 //! same merge asked again is sent with the same op id, so the server answers the first
 //! result (`already_applied`) instead of refusing it as `ALREADY_MERGED`.
 
-use loyalty_store::{CustomerView, Store, StoreError};
+use loyalty_store::CustomerView;
 use loyalty_sync::TransportError;
 use loyalty_wire::{MergeRequest, MergeResponse, MERGE_TEXT_MAX};
 use uuid::Uuid;
@@ -92,20 +92,6 @@ pub fn clean_text(what: &str, text: &str) -> AppResult<String> {
     Ok(t.to_string())
 }
 
-/// The global uid of an account (the facts' and the server's `account_uid`).
-fn account_uid(st: &Store, account_id: i64) -> AppResult<String> {
-    // The store has no public read of it (`CustomerView` carries the customer's uid, which
-    // differs from the account's for accounts the server made); one read by primary key.
-    st.connection()
-        .query_row(
-            "SELECT COALESCE(a.uid, cu.uid) FROM accounts a
-             JOIN customers cu ON cu.id = a.customer_id WHERE a.id = ?1",
-            [account_id],
-            |r| r.get::<_, String>(0),
-        )
-        .map_err(|e| AppError::from(StoreError::from(e)))
-}
-
 /// A failed merge call: the server's refusal with its own code and message; offline, what
 /// happened and what to do.
 fn merge_error(e: TransportError) -> AppError {
@@ -179,14 +165,11 @@ impl TillApp {
         let reason = clean_text("reason", &req.reason)?;
         let author = clean_text("author (the owner's name)", &who.name)?;
         let (preview, survivor_uid, duplicate_uid) = self.with_store(|st, now, _| {
-            let p = preview_of(
-                st.customer(req.survivor_customer_id, now)?,
-                st.customer(req.duplicate_customer_id, now)?,
-            )?;
             // The accounts shown (a customer merged before is shown as the one that stayed).
-            let s = account_uid(st, p.survivor.account_id)?;
-            let d = account_uid(st, p.duplicate.account_id)?;
-            Ok((p, s, d))
+            let survivor = st.customer(req.survivor_customer_id, now)?;
+            let duplicate = st.customer(req.duplicate_customer_id, now)?;
+            let (s, d) = (survivor.account_uid.clone(), duplicate.account_uid.clone());
+            Ok((preview_of(survivor, duplicate)?, s, d))
         })?;
         let op_id = self.merge_op(&survivor_uid, &duplicate_uid, &reason);
         let body = MergeRequest {

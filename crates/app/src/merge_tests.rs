@@ -32,6 +32,7 @@ fn view(
             enrolled_till: "T1".into(),
         },
         account_id,
+        account_uid: format!("acc-{account_id}"),
         card: cards[0].into(),
         cards: cards
             .iter()

@@ -281,6 +281,7 @@ mod tests {
                 enrolled_till: "T".into(),
             },
             account_id: 1,
+            account_uid: "acc".into(),
             card: "c".into(),
             cards: vec![],
             tier: None,

@@ -382,6 +382,7 @@ impl Store {
         };
         Ok(CustomerView {
             account_id: row.account_id,
+            account_uid: row.account_uid.clone(),
             card,
             cards: row.cards,
             tier: loyalty_domain::tier_for(&snapshot, program, now),

@@ -134,6 +134,8 @@ pub const EXPIRING_SOON_DAYS: i64 = 30;
 pub struct CustomerView {
     pub customer: Customer,
     pub account_id: i64,
+    /// The account's global uid (the facts' and the server's `account_uid`).
+    pub account_uid: String,
     /// The card that was scanned (or the account's active primary card for a phone lookup).
     pub card: String,
     /// All cards of the account, family cards and blocked ones included.
