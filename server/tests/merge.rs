@@ -116,6 +116,21 @@ async fn a_merge_moves_everything_and_redirects_later_facts(db: Db) {
     let mut cards: Vec<&str> = keep.cards.iter().map(|c| c.number.as_str()).collect();
     cards.sort();
     assert_eq!(cards, ["2700000000001", "2700000000002"]);
+    // The same person counts once among the members (and on trigger lists).
+    let stat = |uid: &str, col: &str| {
+        let sql = format!("SELECT {col} FROM customer_stats WHERE account_uid = '{uid}'");
+        let s = &s;
+        async move { scalar(s, &sql, vec![]).await }
+    };
+    assert_eq!(stat("dup", "COUNT(*)").await, 0);
+    assert_eq!(
+        (
+            stat("keep", "purchases").await,
+            stat("keep", "net_spend").await
+        ),
+        (2, 14_000)
+    );
+    assert_eq!(stat("keep", "outstanding").await, sum);
     let tea = keep
         .categories
         .iter()

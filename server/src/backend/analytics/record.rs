@@ -322,9 +322,34 @@ pub fn category_stmts(e: &EventInfo<'_>, out: &mut Vec<Stmt>) {
     }
 }
 
-/// A merge: the survivor's category summary takes the duplicate's (purchases and amounts
-/// add up, the later `last_at` wins); the duplicate's rows go.
+/// A merge: the survivor's member row takes the duplicate's purchases, spend and purchase
+/// dates, and the duplicate's row goes (the same person counts once among members,
+/// segments, LTV, and appears once on the trigger lists); the survivor's category summary
+/// takes the duplicate's (purchases and amounts add up, the later `last_at` wins). Past
+/// sales keep their member number (`sale_facts`, `member_days`): a period before the merge
+/// counts the two enrolments as two buyers.
 fn merge_category_stmts(survivor: &str, duplicate: &str, out: &mut Vec<Stmt>) {
+    out.push(Stmt::new(
+        "UPDATE customer_stats SET
+            purchases = customer_stats.purchases + d.purchases,
+            net_spend = customer_stats.net_spend + d.net_spend,
+            first_purchase = CASE WHEN d.first_purchase IS NULL THEN customer_stats.first_purchase
+                WHEN customer_stats.first_purchase IS NULL
+                    OR d.first_purchase < customer_stats.first_purchase THEN d.first_purchase
+                ELSE customer_stats.first_purchase END,
+            last_purchase = CASE WHEN d.last_purchase IS NULL THEN customer_stats.last_purchase
+                WHEN customer_stats.last_purchase IS NULL
+                    OR d.last_purchase > customer_stats.last_purchase THEN d.last_purchase
+                ELSE customer_stats.last_purchase END
+         FROM (SELECT purchases, net_spend, first_purchase, last_purchase FROM customer_stats
+               WHERE account_uid = $2) AS d
+         WHERE customer_stats.account_uid = $1",
+        vec![Val::text(survivor), Val::text(duplicate)],
+    ));
+    out.push(Stmt::new(
+        "DELETE FROM customer_stats WHERE account_uid = $1",
+        vec![Val::text(duplicate)],
+    ));
     out.push(Stmt::new(
         "INSERT INTO customer_categories (account_uid, category, purchases, amount, last_at)
          SELECT $1, category, purchases, amount, last_at FROM customer_categories
