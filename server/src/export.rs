@@ -245,7 +245,13 @@ pub async fn run(
             ));
         }
         let program = program_at(&page.programs, now);
-        let rows: Vec<Vec<String>> = page.members.iter().map(|m| row(m, program, now)).collect();
+        // A merged duplicate is not a member any more (the survivor holds its cards).
+        let rows: Vec<Vec<String>> = page
+            .members
+            .iter()
+            .filter(|m| m.merged_into.is_none())
+            .map(|m| row(m, program, now))
+            .collect();
         let text = csv_text(&rows, opts.delimiter).map_err(|m| ExportError::Write {
             path: shown.clone(),
             message: m,
@@ -254,7 +260,7 @@ pub async fn run(
             .map_err(werr)?;
         summary.members += rows.len() as u64;
         if let Some(b) = &bar {
-            b.inc(rows.len() as u64);
+            b.inc(page.members.len() as u64);
         }
         match page.next_after {
             Some(a) => after = Some(a),

@@ -49,6 +49,7 @@ fn member() -> MemberRow {
             card("2000000000022", "active", "family"),
         ],
         book,
+        merged_into: None,
     }
 }
 

@@ -144,6 +144,16 @@ async fn a_merge_moves_everything_and_redirects_later_facts(db: Db) {
     assert!(dup.categories.is_empty());
     assert!(keep.merged_into.is_none());
 
+    // The members export leaves the merged duplicate out (the survivor has its card).
+    let (st, csv) = get_as(&s, Some(&owner), "/api/v1/members/export").await;
+    assert_eq!(st, 200, "{csv}");
+    assert_eq!(
+        csv.lines().count(),
+        1 + 1,
+        "a header and the survivor: {csv}"
+    );
+    assert!(csv.contains("2700000000002"), "{csv}");
+
     // The corner till was offline: it recorded a sale on `dup` and a return of dup's sale,
     // and a new member referred by `dup`, before it heard of the merge.
     let mut referred = sale("new", "2700000000003", 1_000, 0, 10);

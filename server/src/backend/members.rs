@@ -19,6 +19,9 @@ pub struct MemberRow {
     /// Ordered by creation, then number.
     pub cards: Vec<CardState>,
     pub book: AccountBook,
+    /// The survivor's uid when the owner merged this account into it (its cards and
+    /// points are the survivor's: the export leaves it out).
+    pub merged_into: Option<String>,
 }
 
 /// A page of members.
@@ -33,11 +36,13 @@ pub struct MembersPage {
     pub programs: Vec<ProgramConfig>,
 }
 
-/// An account row as read: `(uid, created_at, book, customer uid, profile, referrer)`.
+/// An account row as read: `(uid, created_at, book, customer uid, profile, referrer,
+/// merged_into)`.
 pub type RawMember = (
     String,
     String,
     String,
+    Option<String>,
     Option<String>,
     Option<String>,
     Option<String>,
@@ -64,7 +69,7 @@ pub fn build_page(
         by_account.entry(account).or_default().push(card);
     }
     let mut members = Vec::with_capacity(rows.len());
-    for (uid, created_at, book, customer_uid, profile, referrer_uid) in rows {
+    for (uid, created_at, book, customer_uid, profile, referrer_uid, merged_into) in rows {
         let customer = match (customer_uid, profile) {
             (Some(customer_uid), Some(profile)) => Some(CustomerState {
                 customer_uid,
@@ -80,6 +85,7 @@ pub fn build_page(
             account_uid: uid,
             customer,
             cards: own,
+            merged_into,
         });
     }
     Ok(MembersPage {
@@ -107,7 +113,7 @@ mod tests {
         let book = |uid: &str| serde_json::to_string(&AccountBook::new(uid)).unwrap();
         let t = "2025-01-02T03:04:05.000000Z".to_string();
         let rows = vec![
-            ("a".into(), t.clone(), book("a"), None, None, None),
+            ("a".into(), t.clone(), book("a"), None, None, None, None),
             (
                 "b".into(),
                 t.clone(),
@@ -115,8 +121,9 @@ mod tests {
                 Some("cb".into()),
                 Some(r#"{"name":"B"}"#.into()),
                 None,
+                None,
             ),
-            ("c".into(), t.clone(), book("c"), None, None, None),
+            ("c".into(), t.clone(), book("c"), None, None, None, None),
         ];
         let cards = vec![("b".into(), card("1")), ("b".into(), card("2"))];
         let page = build_page(rows, 2, cards, Some(3), vec![]).unwrap();
@@ -125,7 +132,7 @@ mod tests {
         assert!(page.members[0].cards.is_empty());
         assert_eq!(page.members[1].cards.len(), 2);
         assert_eq!(page.members[1].customer.as_ref().unwrap().profile.name, "B");
-        let bad = vec![("a".into(), "x".into(), book("a"), None, None, None)];
+        let bad = vec![("a".into(), "x".into(), book("a"), None, None, None, None)];
         assert_eq!(
             build_page(bad, 2, vec![], None, vec![]).unwrap_err().code(),
             "DB_CORRUPT"

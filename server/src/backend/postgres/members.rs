@@ -17,7 +17,8 @@ pub async fn page(t: &Tx<'_>, after: Option<&str>, limit: u32) -> Result<Members
     let after = after.unwrap_or("");
     let rows = t
         .query(
-            "SELECT a.uid, a.created_at, a.book, cu.uid, cu.profile, cu.referrer_uid
+            "SELECT a.uid, a.created_at, a.book, cu.uid, cu.profile, cu.referrer_uid,
+                a.merged_into
              FROM accounts a LEFT JOIN customers cu ON cu.account_uid = a.uid
              WHERE a.uid > $1 ORDER BY a.uid LIMIT $2",
             &[&after, &(limit + 1)],
@@ -33,6 +34,7 @@ pub async fn page(t: &Tx<'_>, after: Option<&str>, limit: u32) -> Result<Members
                 col(r, 3)?,
                 col(r, 4)?,
                 col(r, 5)?,
+                col(r, 6)?,
             ))
         })
         .collect::<Result<_>>()?;

@@ -15,7 +15,8 @@ pub fn page(c: &mut Connection, after: Option<&str>, limit: u32) -> Result<Membe
     let after = after.unwrap_or("");
     let rows: Vec<RawMember> = {
         let mut st = tx.prepare_cached(
-            "SELECT a.uid, a.created_at, a.book, cu.uid, cu.profile, cu.referrer_uid
+            "SELECT a.uid, a.created_at, a.book, cu.uid, cu.profile, cu.referrer_uid,
+                a.merged_into
              FROM accounts a LEFT JOIN customers cu ON cu.account_uid = a.uid
              WHERE a.uid > ?1 ORDER BY a.uid LIMIT ?2",
         )?;
@@ -27,6 +28,7 @@ pub fn page(c: &mut Connection, after: Option<&str>, limit: u32) -> Result<Membe
                 r.get(3)?,
                 r.get(4)?,
                 r.get(5)?,
+                r.get(6)?,
             ))
         })?;
         rows.collect::<rusqlite::Result<_>>()?
