@@ -191,6 +191,15 @@ pub fn redirect_targets(fact: &Fact) -> Vec<&str> {
     v
 }
 
+/// Does `fact` name an account [`Loaded::merged`] says was merged (so it must be
+/// [`redirect`]ed and its rows read again)? Costs nothing when no account was ever merged:
+/// the merged flags come with the books the fact reads anyway.
+pub fn names_merged(fact: &Fact, loaded: &Loaded) -> bool {
+    redirect_targets(fact)
+        .iter()
+        .any(|uid| loaded.merged.contains(*uid))
+}
+
 /// Longest chain of merges followed (A into B, B into C, ...).
 pub const MAX_MERGE_CHAIN: usize = 16;
 

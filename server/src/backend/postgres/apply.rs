@@ -126,9 +126,14 @@ pub async fn apply_event(
     let op = e.op_id.to_string();
     apply::check_text(&p.json)?;
     apply::check_origin(till_id, &e.fact)?;
-    let merges = merges_of(t, &e.fact).await?;
-    let fact = apply::redirect(&e.fact, &merges);
-    let loaded = load(t, &fact).await?;
+    let mut loaded = load(t, &e.fact).await?;
+    let fact = if apply::names_merged(&e.fact, &loaded) {
+        let fact = apply::redirect(&e.fact, &merges_of(t, &e.fact).await?);
+        loaded = load(t, &fact).await?;
+        fact
+    } else {
+        std::borrow::Cow::Borrowed(&e.fact)
+    };
     let plan = apply::plan(&fact, &op, e.recorded_at.min(received_at), loaded)?;
     write(t, till_id, p, &fact, received_at, &plan).await?;
     Ok(plan.notes(e))

@@ -116,9 +116,14 @@ pub fn apply_event(
     let op = e.op_id.to_string();
     apply::check_text(fact_json)?;
     apply::check_origin(till_id, &e.fact)?;
-    let merges = merges_of(c, &e.fact)?;
-    let fact = apply::redirect(&e.fact, &merges);
-    let loaded = load(c, &fact)?;
+    let mut loaded = load(c, &e.fact)?;
+    let fact = if apply::names_merged(&e.fact, &loaded) {
+        let fact = apply::redirect(&e.fact, &merges_of(c, &e.fact)?);
+        loaded = load(c, &fact)?;
+        fact
+    } else {
+        std::borrow::Cow::Borrowed(&e.fact)
+    };
     let plan = apply::plan(&fact, &op, e.recorded_at.min(received_at), loaded)?;
     write(c, till_id, e, &fact, fact_json, hash, received_at, &plan)?;
     Ok(plan.notes(e))
