@@ -51,6 +51,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0007_merged_accounts",
         sql: include_str!("../../../migrations/till/0007_merged_accounts.sql"),
     },
+    Migration {
+        version: 8,
+        name: "0008_cache_triggers",
+        sql: include_str!("../../../migrations/till/0008_cache_triggers.sql"),
+    },
 ];
 
 /// SQLite page cache: 16 MiB (negative = KiB), keeps RSS modest at a million members.
