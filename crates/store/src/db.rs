@@ -56,6 +56,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0008_cache_triggers",
         sql: include_str!("../../../migrations/till/0008_cache_triggers.sql"),
     },
+    Migration {
+        version: 9,
+        name: "0009_lot_insert_no_trigger",
+        sql: include_str!("../../../migrations/till/0009_lot_insert_no_trigger.sql"),
+    },
 ];
 
 /// SQLite page cache: 16 MiB (negative = KiB), keeps RSS modest at a million members.

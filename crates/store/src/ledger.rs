@@ -154,7 +154,9 @@ pub(crate) fn credit(
             lot.sale_id,
             p.op
         ])?;
-        Some(conn.last_insert_rowid())
+        let id = conn.last_insert_rowid();
+        crate::cache::mark_stale(conn, account)?;
+        Some(id)
     } else {
         None
     };

@@ -362,6 +362,7 @@ fn materialise(
         let rows = st.query_map([account], |r| Ok((r.get(0)?, r.get(1)?)))?;
         rows.collect::<rusqlite::Result<_>>()?
     };
+    let mut inserted = false;
     for l in &book.lots {
         let p = params![
             l.kind,
@@ -395,7 +396,11 @@ fn materialise(
                     (SELECT id FROM sales WHERE op_id = ?7))",
             )?
             .execute(v.as_slice())?;
+            inserted = true;
         }
+    }
+    if inserted {
+        crate::cache::mark_stale(tx, account)?;
     }
     if !created {
         let keep: std::collections::HashSet<&str> =

@@ -157,6 +157,53 @@ fn another_tills_sale_on_a_shared_customer_shows_up() {
     sale(&mut w.t2.s, &card, 5_000, 0, t(12));
 }
 
+/// A lot another till earned arrives as a plain insert (no lot of the account changes):
+/// the scan's cached figures must still follow (the insert marks the cache stale, 0009).
+#[test]
+fn a_lot_earned_elsewhere_refreshes_the_scan_figures() {
+    let mut w = world();
+    // Within the day the welcome points' cache on T01 is valid for.
+    let h = |n: i64| t0() + Duration::hours(n);
+    let (_, card, uid) = enrol(&mut w.t1.s, "Boris Orlov", "+79161110009", t0());
+    w.server.upload("T01", &mut w.t1.s);
+    pull(&w.server, &mut w.t2, h(1));
+    let seen = w.t1.s.lookup(&card, h(1)).expect("lookup on T01");
+    assert_eq!((seen.balance.available, seen.balance.pending), (100, 0));
+    sale(&mut w.t2.s, &card, 50_000, 0, h(2));
+    w.server.upload("T02", &mut w.t2.s);
+    pull(&w.server, &mut w.t1, h(3));
+    let live = bal(&w.t1.s, &uid, h(3));
+    assert_eq!(live, book_bal(&w.server.books[&uid], h(3)));
+    assert!(live.1 > 0, "T02's earnings are pending on T01");
+    // The figures cached on the account row: stale, or what the lots say.
+    let cached: (Option<i64>, Option<i64>, Option<i64>, Option<i64>) =
+        w.t1.s
+            .connection()
+            .query_row(
+                "SELECT cache_from, cache_until, c_available, c_pending FROM accounts
+             WHERE uid = ?1",
+                [&uid],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .expect("cache columns");
+    let now_ms = h(3).timestamp_millis();
+    let fresh = matches!((cached.0, cached.1), (Some(f), Some(u)) if f <= now_ms && now_ms < u);
+    assert!(
+        fresh,
+        "the pull refreshed the cache it marked stale: {cached:?}"
+    );
+    assert_eq!(
+        (cached.2, cached.3),
+        (Some(live.0), Some(live.1)),
+        "a fresh cache shows what the lots say"
+    );
+    let scanned = w.t1.s.lookup(&card, h(3)).expect("lookup on T01");
+    assert_eq!(
+        (scanned.balance.available, scanned.balance.pending),
+        (live.0, live.1)
+    );
+}
+
 #[test]
 fn own_unacked_sale_stays_visible_and_is_not_counted_twice() {
     let mut w = world();
