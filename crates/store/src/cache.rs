@@ -161,27 +161,31 @@ pub(crate) fn refresh_stale(conn: &Connection, now_ms: i64, window: &TierWindow)
     Ok(())
 }
 
-/// The figures of an account at `now_ms` read from its lots and sales (the one definition
-/// of them: the cache, a stale-cache scan and `Store::balance` all come through here).
+/// The figures of an account at `now_ms` read from its lots (or its deferred server book's,
+/// `books`) and sales (the one definition of them: the cache, a stale-cache scan and
+/// `Store::balance` all come through here).
 pub(crate) fn live(
     conn: &Connection,
     account: i64,
     now_ms: i64,
     w: &TierWindow,
 ) -> Result<CachedFigures> {
-    let lots: Vec<CacheLot> = conn
-        .prepare_cached(
-            "SELECT available_at, expires_at, remaining FROM lots
-             WHERE account_id = ?1 AND remaining > 0",
-        )?
-        .query_map([account], |r| {
-            Ok(CacheLot {
-                available_at: r.get(0)?,
-                expires_at: r.get(1)?,
-                remaining: r.get(2)?,
-            })
-        })?
-        .collect::<rusqlite::Result<_>>()?;
+    let lots: Vec<CacheLot> = match crate::books::deferred_book(conn, account)? {
+        Some(book) => crate::books::cache_lots(&book),
+        None => conn
+            .prepare_cached(
+                "SELECT available_at, expires_at, remaining FROM lots
+                 WHERE account_id = ?1 AND remaining > 0",
+            )?
+            .query_map([account], |r| {
+                Ok(CacheLot {
+                    available_at: r.get(0)?,
+                    expires_at: r.get(1)?,
+                    remaining: r.get(2)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?,
+    };
     let window = window_days(w);
     let sales: Vec<CacheSale> = if window > 0 {
         // Sales that are in the window now or will enter it (sold later than now).

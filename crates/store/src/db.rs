@@ -61,6 +61,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0009_lot_insert_no_trigger",
         sql: include_str!("../../../migrations/till/0009_lot_insert_no_trigger.sql"),
     },
+    Migration {
+        version: 10,
+        name: "0010_deferred_books",
+        sql: include_str!("../../../migrations/till/0010_deferred_books.sql"),
+    },
 ];
 
 /// SQLite page cache: 16 MiB (negative = KiB), keeps RSS modest at a million members.

@@ -1,7 +1,9 @@
 //! Expiry sweep: lots past `expires_at` go to zero with one negative ledger entry each.
 //!
 //! The sweep is local: expiry is not a fact (the server expires lots by its own clock), so
-//! it appends no outbox event and the per-till `seq` stays gap-free over facts.
+//! it appends no outbox event and the per-till `seq` stays gap-free over facts. Accounts
+//! holding a deferred server book (`books`) are left alone: their rows are not their state,
+//! and the balance read from the book already leaves out lots past their expiry.
 
 use chrono::{DateTime, Utc};
 use loyalty_domain::Points;
@@ -31,6 +33,8 @@ impl Store {
                     let mut st = tx.prepare_cached(
                         "SELECT l.id, l.account_id, l.remaining FROM lots l
                      WHERE l.remaining > 0 AND l.expires_at IS NOT NULL AND l.expires_at <= ?1
+                       AND NOT EXISTS (SELECT 1 FROM accounts a
+                                       WHERE a.id = l.account_id AND a.server_book IS NOT NULL)
                      ORDER BY l.account_id, l.id",
                     )?;
                     let rows =

@@ -268,10 +268,19 @@ fn adjustments(conn: &Connection, account: i64) -> Result<Vec<AdjustmentRecord>>
 }
 
 impl Store {
-    /// The full history of a customer's account (all its cards).
-    pub fn history(&self, customer_id: i64) -> Result<History> {
+    /// The full history of a customer's account (all its cards). An account holding a
+    /// deferred server book (`books`) is materialised first (its own short transaction), so
+    /// the lots and ledger shown are the account's state.
+    pub fn history(&mut self, customer_id: i64) -> Result<History> {
+        let account = by_customer(&self.conn, customer_id)?.account_id;
+        if crate::books::deferred_book(&self.conn, account)?.is_some() {
+            let tx = self
+                .conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            crate::books::ensure(&tx, account)?;
+            tx.commit()?;
+        }
         let row = by_customer(&self.conn, customer_id)?;
-        let account = row.account_id;
         Ok(History {
             account_id: account,
             shortfall: row.shortfall,

@@ -20,7 +20,7 @@ pub(crate) struct Posting<'a> {
     pub now: DateTime<Utc>,
 }
 
-/// Appends one ledger entry.
+/// Appends one ledger entry (materialising the account's deferred server book first).
 pub(crate) fn post(
     conn: &Connection,
     account: i64,
@@ -28,6 +28,9 @@ pub(crate) fn post(
     points: Points,
     lot_id: Option<i64>,
 ) -> Result<()> {
+    // A deferred server book is caught up before anything is posted on top of it (the
+    // entry points above do it first; this keeps every other caller right too).
+    crate::books::ensure(conn, account)?;
     conn.prepare_cached(
         "INSERT INTO ledger (account_id, op_id, kind, points, lot_id, sale_id, reason, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -124,6 +127,7 @@ pub(crate) fn credit(
     if points <= 0 {
         return Ok((0, None));
     }
+    crate::books::ensure(conn, account)?;
     let shortfall: i64 = conn
         .prepare_cached("SELECT shortfall FROM accounts WHERE id = ?1")?
         .query_row([account], |r| r.get(0))
@@ -175,6 +179,7 @@ pub(crate) fn debit_fifo(
     if points <= 0 {
         return Ok(());
     }
+    crate::books::ensure(conn, account)?;
     let lots = open_lots(conn, account)?;
     let takes = fifo_take(&lots, p.now, points)?;
     let taken: Points = takes.iter().map(|(_, n)| *n).sum();
@@ -205,6 +210,7 @@ pub(crate) fn take_back(
     if points <= 0 {
         return Ok((0, 0));
     }
+    crate::books::ensure(conn, account)?;
     let now = ms(p.now);
     // Points of the sale's own lots that already expired are gone: a return claims them back
     // for free (whether the sweep ran before it or not), so they are not taken twice.

@@ -28,6 +28,7 @@ pub mod types;
 
 mod adjust;
 mod audit;
+mod books;
 mod cards;
 mod categories;
 mod checkout;

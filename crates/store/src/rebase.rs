@@ -13,7 +13,10 @@
 //! 4. the result replaces the account's lots (matched by `book_lot_id`: updated in place,
 //!    new ones inserted in book order, lots the book no longer has set to 0 — lot rows stay
 //!    because ledger entries reference them), shortfall and counters, and ONE `sync` ledger
-//!    entry posts the net difference, so `Σ ledger = Σ remaining − shortfall` still holds;
+//!    entry posts the net difference, so `Σ ledger = Σ remaining − shortfall` still holds
+//!    (`books::materialise`); an account none of this till's facts touch (and no merge
+//!    names) keeps the server's book as it came instead, its lots written on first use
+//!    (`books::defer`, migration 0010);
 //! 5. the cursor (`next`), `included_upto_seq`, the server clock offset and the sync time
 //!    are stored.
 //!
@@ -28,11 +31,11 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use loyalty_domain::{AccountBook, ApplyCtx, Fact, Points, ProgramConfig};
 use loyalty_wire::{AccountState, ChangesResponse};
-use rusqlite::{params, Connection, TransactionBehavior};
+use rusqlite::TransactionBehavior;
 
+use crate::books::{defer, materialise, MERGE_POSTING, SYNC_POSTING};
 use crate::error::{Result, StoreError};
 use crate::facts::{facts_after, OwnFact};
-use crate::ledger::{post, Posting};
 use crate::ops::ms;
 use crate::sync_state::{self, offset_ms};
 use crate::sync_upsert::{insert_new_account, link_referrers, upsert_account, upsert_program};
@@ -208,13 +211,21 @@ impl Store {
                 None => insert_new_account(&tx, s, batch.included_upto_seq, now, &mut report)?,
                 Some(_) => None,
             };
+            // Nothing of this till's on it and no merge: the book is stored as it came,
+            // its lots written when the account is next used here (`books`).
+            let deferrable = mine.is_none() && post == SYNC_POSTING;
             let delta = match fresh {
+                Some(account) if deferrable => defer(&tx, account, true, &s.book, &op, now)?,
                 Some(account) => materialise(&tx, account, true, &s.book, (&op, post), now)?,
                 None => {
                     let (account, created) =
                         upsert_account(&tx, s, batch.included_upto_seq, now, &mut report)?;
-                    let book = rebase(&s.book, mine.map_or(&[], Vec::as_slice), &mut report);
-                    materialise(&tx, account, created, &book, (&op, post), now)?
+                    if deferrable {
+                        defer(&tx, account, created, &s.book, &op, now)?
+                    } else {
+                        let book = rebase(&s.book, mine.map_or(&[], Vec::as_slice), &mut report);
+                        materialise(&tx, account, created, &book, (&op, post), now)?
+                    }
                 }
             };
             report.points_delta += delta;
@@ -240,13 +251,6 @@ impl Store {
         Ok(report)
     }
 }
-
-/// The ledger entry of a rebase: `(kind, reason)`.
-type PostingKind = (&'static str, &'static str);
-const SYNC_POSTING: PostingKind = ("sync", "server state");
-/// A merge of duplicate customers moved the points (the duplicate's entry and the
-/// survivor's of the same batch).
-const MERGE_POSTING: PostingKind = ("merge", "duplicate customer merged");
 
 /// A server book must follow its own rules before it replaces local lots.
 fn check_book(s: &AccountState) -> Result<()> {
@@ -338,124 +342,4 @@ pub(crate) fn rebase(
         }
     }
     book
-}
-
-/// Writes `book` as the account's lots, shortfall and counters (rows that already hold
-/// the same values are not rewritten: no page dirtied, no cache-invalidating trigger);
-/// posts the net difference as one `sync` (or `merge`) ledger entry (none when 0). Returns the
-/// difference. An account `created`
-/// by this batch has no lots and no ledger entries yet: nothing to look up or zero.
-fn materialise(
-    tx: &Connection,
-    account: i64,
-    created: bool,
-    book: &AccountBook,
-    (op, (kind, reason)): (&str, PostingKind),
-    now: DateTime<Utc>,
-) -> Result<Points> {
-    let existing: HashMap<String, i64> = if created {
-        HashMap::new()
-    } else {
-        let mut st = tx.prepare_cached(
-            "SELECT book_lot_id, id FROM lots WHERE account_id = ?1 AND book_lot_id IS NOT NULL",
-        )?;
-        let rows = st.query_map([account], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        rows.collect::<rusqlite::Result<_>>()?
-    };
-    let mut inserted = false;
-    for l in &book.lots {
-        let p = params![
-            l.kind,
-            ms(l.earned_at),
-            ms(l.available_at),
-            l.expires_at.map(ms),
-            l.original,
-            l.remaining,
-            l.source_op,
-            l.expired,
-        ];
-        if let Some(id) = existing.get(&l.id) {
-            let mut v = p.to_vec();
-            v.push(id);
-            tx.prepare_cached(
-                "UPDATE lots SET kind = ?1, earned_at = ?2, available_at = ?3, expires_at = ?4,
-                    original = ?5, remaining = ?6, source_op = ?7, expired = ?8
-                 WHERE id = ?9 AND (kind IS NOT ?1 OR earned_at IS NOT ?2
-                    OR available_at IS NOT ?3 OR expires_at IS NOT ?4 OR original IS NOT ?5
-                    OR remaining IS NOT ?6 OR source_op IS NOT ?7 OR expired IS NOT ?8)",
-            )?
-            .execute(v.as_slice())?;
-        } else {
-            let op_of_lot = l.id.rsplit_once(':').map_or(l.id.as_str(), |(o, _)| o);
-            let mut v = p.to_vec();
-            v.extend_from_slice(&[&account as &dyn rusqlite::ToSql, &op_of_lot, &l.id]);
-            tx.prepare_cached(
-                "INSERT INTO lots (kind, earned_at, available_at, expires_at, original, remaining,
-                    source_op, expired, account_id, op_id, book_lot_id, source_sale_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,
-                    (SELECT id FROM sales WHERE op_id = ?7))",
-            )?
-            .execute(v.as_slice())?;
-            inserted = true;
-        }
-    }
-    if inserted {
-        crate::cache::mark_stale(tx, account)?;
-    }
-    if !created {
-        let keep: std::collections::HashSet<&str> =
-            book.lots.iter().map(|l| l.id.as_str()).collect();
-        let gone: Vec<i64> = existing
-            .iter()
-            .filter(|(k, _)| !keep.contains(k.as_str()))
-            .map(|(_, id)| *id)
-            .collect();
-        for id in gone {
-            tx.prepare_cached("UPDATE lots SET remaining = 0 WHERE id = ?1 AND remaining > 0")?
-                .execute([id])?;
-        }
-        tx.prepare_cached(
-            "UPDATE lots SET remaining = 0 WHERE account_id = ?1 AND book_lot_id IS NULL
-                AND remaining > 0",
-        )?
-        .execute([account])?;
-    }
-    tx.prepare_cached(
-        "UPDATE accounts SET shortfall = ?2, lifetime_spend = ?3, lifetime_purchases = ?4,
-            stamps = ?5, birthday_bonus_year = ?6, referral_pending = ?7, club_until = ?8
-         WHERE id = ?1 AND (shortfall IS NOT ?2 OR lifetime_spend IS NOT ?3
-            OR lifetime_purchases IS NOT ?4 OR stamps IS NOT ?5 OR birthday_bonus_year IS NOT ?6
-            OR referral_pending IS NOT ?7 OR club_until IS NOT ?8)",
-    )?
-    .execute(params![
-        account,
-        book.shortfall,
-        book.lifetime_spend,
-        book.lifetime_purchases,
-        book.stamps,
-        book.birthday_bonus_year,
-        book.referral_pending,
-        book.club_until.map(ms),
-    ])?;
-    let (ledger, lots): (i64, i64) = if created {
-        (0, book.lots.iter().map(|l| l.remaining).sum())
-    } else {
-        tx.prepare_cached(
-            "SELECT (SELECT COALESCE(SUM(points), 0) FROM ledger WHERE account_id = ?1),
-                    (SELECT COALESCE(SUM(remaining), 0) FROM lots WHERE account_id = ?1)",
-        )?
-        .query_row([account], |r| Ok((r.get(0)?, r.get(1)?)))?
-    };
-    let diff = lots.saturating_sub(book.shortfall).saturating_sub(ledger);
-    if diff != 0 {
-        let p = Posting {
-            op,
-            kind,
-            sale_id: None,
-            reason,
-            now,
-        };
-        post(tx, account, &p, diff, None)?;
-    }
-    Ok(diff)
 }

@@ -121,8 +121,25 @@ pub fn account_ids(s: &Store) -> HashMap<String, i64> {
 /// One lot as both sides see it: (kind, earned, available, expires, original, remaining).
 type LotKey = (String, i64, i64, Option<i64>, i64, i64);
 
-/// The store's lots of an account by `book_lot_id`.
+/// The server book an account holds deferred (its lots not written as rows yet), if any.
+pub fn deferred_book(s: &Store, account: i64) -> Option<AccountBook> {
+    let json: Option<String> = s
+        .connection()
+        .query_row(
+            "SELECT server_book FROM accounts WHERE id = ?1",
+            [account],
+            |r| r.get(0),
+        )
+        .expect("server_book");
+    json.map(|j| serde_json::from_str(&j).expect("a deferred book parses"))
+}
+
+/// The store's lots of an account by `book_lot_id`: its deferred server book's while it
+/// holds one (that is its state; the rows catch up on first use), else its lot rows.
 pub fn store_lots(s: &Store, account: i64) -> BTreeMap<String, LotKey> {
+    if let Some(book) = deferred_book(s, account) {
+        return book_lots(&book);
+    }
     let mut st = s
         .connection()
         .prepare(

@@ -1,0 +1,306 @@
+//! Server books on the till: materialised as the account's lots and ledger, or kept as
+//! they came until the account is next used here (migration 0010, "deferred").
+//!
+//! A page brings the server's book of many accounts this till has nothing pending on;
+//! most are not touched here before the next page replaces them. [`defer`] stores such a
+//! book on the account row (its shortfall and counters written at once, the scan's cache
+//! marked stale); reads take the balance from it ([`deferred_book`], used by
+//! `cache::live`), and anything that writes the account's points first calls [`ensure`],
+//! which [`materialise`]s it: lots matched by `book_lot_id`, one `sync` ledger entry for
+//! the difference. While deferred, the rows keep their last materialised state (so the
+//! ledger invariant is checked on materialised accounts only).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use loyalty_domain::{AccountBook, Points};
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::cache::CacheLot;
+use crate::error::{Result, StoreError};
+use crate::ledger::{post, Posting};
+use crate::ops::{from_ms, ms};
+
+/// The ledger entry of a rebase: `(kind, reason)`.
+pub(crate) type PostingKind = (&'static str, &'static str);
+pub(crate) const SYNC_POSTING: PostingKind = ("sync", "server state");
+/// A merge of duplicate customers moved the points (the duplicate's entry and the
+/// survivor's of the same batch).
+pub(crate) const MERGE_POSTING: PostingKind = ("merge", "duplicate customer merged");
+
+/// Stores `book` as the account's deferred server book (replacing any earlier one) and its
+/// shortfall and counters; returns the net points change it brings, as [`materialise`]
+/// would post it (`created`: the account is new in this batch, nothing before).
+pub(crate) fn defer(
+    tx: &Connection,
+    account: i64,
+    created: bool,
+    book: &AccountBook,
+    op: &str,
+    now: DateTime<Utc>,
+) -> Result<Points> {
+    let before = if created { 0 } else { points_of(tx, account)? };
+    let json = serde_json::to_string(book)
+        .map_err(|e| StoreError::SyncData(format!("account {}: {e}", book.account_uid)))?;
+    // One statement: the book, its shortfall and counters, the scan's cache marked stale.
+    tx.prepare_cached(
+        "UPDATE accounts SET server_book = ?2, server_book_op = ?3, server_book_at = ?4,
+            shortfall = ?5, lifetime_spend = ?6, lifetime_purchases = ?7, stamps = ?8,
+            birthday_bonus_year = ?9, referral_pending = ?10, club_until = ?11,
+            cache_until = NULL
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        account,
+        json,
+        op,
+        ms(now),
+        book.shortfall,
+        book.lifetime_spend,
+        book.lifetime_purchases,
+        book.stamps,
+        book.birthday_bonus_year,
+        book.referral_pending,
+        book.club_until.map(ms),
+    ])?;
+    Ok(net(book).saturating_sub(before))
+}
+
+/// Materialises the account's deferred book, if it has one: to be called before anything
+/// reads or writes its lots or ledger for a change.
+pub(crate) fn ensure(conn: &Connection, account: i64) -> Result<()> {
+    let Some((book, op, at)) = deferred(conn, account)? else {
+        return Ok(());
+    };
+    materialise(
+        conn,
+        account,
+        false,
+        &book,
+        (&op, SYNC_POSTING),
+        from_ms(at)?,
+    )?;
+    Ok(())
+}
+
+/// The account's deferred server book (`None`: its rows are current).
+pub(crate) fn deferred_book(conn: &Connection, account: i64) -> Result<Option<AccountBook>> {
+    Ok(deferred(conn, account)?.map(|(book, _, _)| book))
+}
+
+/// The open lots of a book as the scan's cache needs them.
+pub(crate) fn cache_lots(book: &AccountBook) -> Vec<CacheLot> {
+    book.lots
+        .iter()
+        .filter(|l| l.remaining > 0)
+        .map(|l| CacheLot {
+            available_at: ms(l.available_at),
+            expires_at: l.expires_at.map(ms),
+            remaining: l.remaining,
+        })
+        .collect()
+}
+
+fn deferred(conn: &Connection, account: i64) -> Result<Option<(AccountBook, String, i64)>> {
+    let row: Option<(Option<String>, Option<String>, Option<i64>)> = conn
+        .prepare_cached(
+            "SELECT server_book, server_book_op, server_book_at FROM accounts WHERE id = ?1",
+        )?
+        .query_row([account], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    let Some((Some(json), op, at)) = row else {
+        return Ok(None);
+    };
+    let book: AccountBook = serde_json::from_str(&json)
+        .map_err(|e| StoreError::SyncData(format!("deferred book of account {account}: {e}")))?;
+    Ok(Some((
+        book,
+        op.unwrap_or_else(|| "sync".into()),
+        at.unwrap_or(0),
+    )))
+}
+
+/// `Σ remaining − shortfall` of a book: what its ledger sums to once materialised.
+fn net(book: &AccountBook) -> Points {
+    book.lots
+        .iter()
+        .map(|l| l.remaining)
+        .sum::<Points>()
+        .saturating_sub(book.shortfall)
+}
+
+/// The account's points as this till last knew them: its deferred book's, else its ledger's.
+fn points_of(tx: &Connection, account: i64) -> Result<Points> {
+    if let Some(book) = deferred_book(tx, account)? {
+        return Ok(net(&book));
+    }
+    Ok(tx
+        .prepare_cached("SELECT COALESCE(SUM(points), 0) FROM ledger WHERE account_id = ?1")?
+        .query_row([account], |r| r.get(0))?)
+}
+
+/// The rows are current again.
+fn clear(tx: &Connection, account: i64) -> Result<()> {
+    tx.prepare_cached(
+        "UPDATE accounts SET server_book = NULL, server_book_op = NULL, server_book_at = NULL
+         WHERE id = ?1 AND server_book IS NOT NULL",
+    )?
+    .execute([account])?;
+    Ok(())
+}
+
+/// Writes `book` as the account's lots, shortfall and counters (rows that already hold
+/// the same values are not rewritten: no page dirtied, no cache-invalidating trigger);
+/// posts the net difference as one `sync` (or `merge`) ledger entry (none when 0). Returns the
+/// difference. An account `created`
+/// by this batch has no lots and no ledger entries yet: nothing to look up or zero.
+pub(crate) fn materialise(
+    tx: &Connection,
+    account: i64,
+    created: bool,
+    book: &AccountBook,
+    (op, (kind, reason)): (&str, PostingKind),
+    now: DateTime<Utc>,
+) -> Result<Points> {
+    let existing: HashMap<String, i64> = if created {
+        HashMap::new()
+    } else {
+        let mut st = tx.prepare_cached(
+            "SELECT book_lot_id, id FROM lots WHERE account_id = ?1 AND book_lot_id IS NOT NULL",
+        )?;
+        let rows = st.query_map([account], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let mut inserted = false;
+    for l in &book.lots {
+        let p = params![
+            l.kind,
+            ms(l.earned_at),
+            ms(l.available_at),
+            l.expires_at.map(ms),
+            l.original,
+            l.remaining,
+            l.source_op,
+            l.expired,
+        ];
+        if let Some(id) = existing.get(&l.id) {
+            let mut v = p.to_vec();
+            v.push(id);
+            tx.prepare_cached(
+                "UPDATE lots SET kind = ?1, earned_at = ?2, available_at = ?3, expires_at = ?4,
+                    original = ?5, remaining = ?6, source_op = ?7, expired = ?8
+                 WHERE id = ?9 AND (kind IS NOT ?1 OR earned_at IS NOT ?2
+                    OR available_at IS NOT ?3 OR expires_at IS NOT ?4 OR original IS NOT ?5
+                    OR remaining IS NOT ?6 OR source_op IS NOT ?7 OR expired IS NOT ?8)",
+            )?
+            .execute(v.as_slice())?;
+        } else {
+            let op_of_lot = l.id.rsplit_once(':').map_or(l.id.as_str(), |(o, _)| o);
+            let mut v = p.to_vec();
+            v.extend_from_slice(&[&account as &dyn rusqlite::ToSql, &op_of_lot, &l.id]);
+            tx.prepare_cached(
+                "INSERT INTO lots (kind, earned_at, available_at, expires_at, original, remaining,
+                    source_op, expired, account_id, op_id, book_lot_id, source_sale_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,
+                    (SELECT id FROM sales WHERE op_id = ?7))",
+            )?
+            .execute(v.as_slice())?;
+            inserted = true;
+        }
+    }
+    if inserted {
+        crate::cache::mark_stale(tx, account)?;
+    }
+    if !created {
+        let keep: std::collections::HashSet<&str> =
+            book.lots.iter().map(|l| l.id.as_str()).collect();
+        let gone: Vec<i64> = existing
+            .iter()
+            .filter(|(k, _)| !keep.contains(k.as_str()))
+            .map(|(_, id)| *id)
+            .collect();
+        for id in gone {
+            tx.prepare_cached("UPDATE lots SET remaining = 0 WHERE id = ?1 AND remaining > 0")?
+                .execute([id])?;
+        }
+        tx.prepare_cached(
+            "UPDATE lots SET remaining = 0 WHERE account_id = ?1 AND book_lot_id IS NULL
+                AND remaining > 0",
+        )?
+        .execute([account])?;
+    }
+    write_counters(tx, account, book)?;
+    clear(tx, account)?;
+    let (ledger, lots): (i64, i64) = if created {
+        (0, book.lots.iter().map(|l| l.remaining).sum())
+    } else {
+        tx.prepare_cached(
+            "SELECT (SELECT COALESCE(SUM(points), 0) FROM ledger WHERE account_id = ?1),
+                    (SELECT COALESCE(SUM(remaining), 0) FROM lots WHERE account_id = ?1)",
+        )?
+        .query_row([account], |r| Ok((r.get(0)?, r.get(1)?)))?
+    };
+    let diff = lots.saturating_sub(book.shortfall).saturating_sub(ledger);
+    if diff != 0 {
+        let p = Posting {
+            op,
+            kind,
+            sale_id: None,
+            reason,
+            now,
+        };
+        post(tx, account, &p, diff, None)?;
+    }
+    Ok(diff)
+}
+
+/// The shortfall and counters of `book` on the account row (not rewritten when equal).
+fn write_counters(tx: &Connection, account: i64, book: &AccountBook) -> Result<()> {
+    tx.prepare_cached(
+        "UPDATE accounts SET shortfall = ?2, lifetime_spend = ?3, lifetime_purchases = ?4,
+            stamps = ?5, birthday_bonus_year = ?6, referral_pending = ?7, club_until = ?8
+         WHERE id = ?1 AND (shortfall IS NOT ?2 OR lifetime_spend IS NOT ?3
+            OR lifetime_purchases IS NOT ?4 OR stamps IS NOT ?5 OR birthday_bonus_year IS NOT ?6
+            OR referral_pending IS NOT ?7 OR club_until IS NOT ?8)",
+    )?
+    .execute(params![
+        account,
+        book.shortfall,
+        book.lifetime_spend,
+        book.lifetime_purchases,
+        book.stamps,
+        book.birthday_bonus_year,
+        book.referral_pending,
+        book.club_until.map(ms),
+    ])?;
+    Ok(())
+}
+
+impl crate::Store {
+    /// Accounts holding a deferred server book.
+    pub fn deferred_count(&self) -> Result<i64> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*) FROM accounts WHERE server_book IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Materialises up to `limit` deferred server books (one transaction); returns how many.
+    /// Not needed for correctness (every write materialises what it touches first): for
+    /// maintenance when the till is idle, and for checks.
+    pub fn materialise_deferred(&mut self, limit: u32) -> Result<usize> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let ids: Vec<i64> = tx
+            .prepare_cached("SELECT id FROM accounts WHERE server_book IS NOT NULL LIMIT ?1")?
+            .query_map([limit], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        for &id in &ids {
+            ensure(&tx, id)?;
+        }
+        tx.commit()?;
+        Ok(ids.len())
+    }
+}
