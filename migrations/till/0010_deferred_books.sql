@@ -8,8 +8,10 @@
 -- `sync` ledger entry was most of a till's work in a bootstrap and after an outage. Such a
 -- book is now stored as it came:
 --
---   accounts.server_book     the server's `AccountBook` (JSON) this account's lots and ledger
---                            have not caught up with yet (NULL: the rows are current);
+--   accounts.server_book     the lots of the server's `AccountBook` this account's lot and
+--                            ledger rows have not caught up with yet, as a compact JSON array
+--                            (`books::StoredLot`: times in unix ms); the book's shortfall and
+--                            counters are the row's columns (NULL: the rows are current);
 --   accounts.server_book_op  the op id its `sync` ledger entry will carry ("sync:{cursor}");
 --   accounts.server_book_at  the server time of the page that brought it (unix ms).
 --

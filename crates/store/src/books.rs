@@ -13,13 +13,14 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use loyalty_domain::{AccountBook, Points};
+use loyalty_domain::{AccountBook, BookLot, Money, Points};
 use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
 
 use crate::cache::CacheLot;
 use crate::error::{Result, StoreError};
 use crate::ledger::{post, Posting};
-use crate::ops::{from_ms, ms};
+use crate::ops::{from_ms, ms, opt_from_ms};
 
 /// The ledger entry of a rebase: `(kind, reason)`.
 pub(crate) type PostingKind = (&'static str, &'static str);
@@ -40,8 +41,7 @@ pub(crate) fn defer(
     now: DateTime<Utc>,
 ) -> Result<Points> {
     let before = if created { 0 } else { points_of(tx, account)? };
-    let json = serde_json::to_string(book)
-        .map_err(|e| StoreError::SyncData(format!("account {}: {e}", book.account_uid)))?;
+    let json = encode_lots(book)?;
     // One statement: the book, its shortfall and counters, the scan's cache marked stale.
     tx.prepare_cached(
         "UPDATE accounts SET server_book = ?2, server_book_op = ?3, server_book_at = ?4,
@@ -69,6 +69,9 @@ pub(crate) fn defer(
 /// Materialises the account's deferred book, if it has one: to be called before anything
 /// reads or writes its lots or ledger for a change.
 pub(crate) fn ensure(conn: &Connection, account: i64) -> Result<()> {
+    if !is_deferred(conn, account)? {
+        return Ok(());
+    }
     let Some((book, op, at)) = deferred(conn, account)? else {
         return Ok(());
     };
@@ -83,36 +86,149 @@ pub(crate) fn ensure(conn: &Connection, account: i64) -> Result<()> {
     Ok(())
 }
 
-/// The account's deferred server book (`None`: its rows are current).
+/// The account's deferred server book (`None`: its rows are current): its lots as stored,
+/// its shortfall and counters from the account row (written from the book with it). Times
+/// at the millisecond, as the lot rows keep them.
 pub(crate) fn deferred_book(conn: &Connection, account: i64) -> Result<Option<AccountBook>> {
     Ok(deferred(conn, account)?.map(|(book, _, _)| book))
 }
 
-/// The open lots of a book as the scan's cache needs them.
-pub(crate) fn cache_lots(book: &AccountBook) -> Vec<CacheLot> {
-    book.lots
+/// The open lots of the account's deferred book as the scan's cache needs them (`None`:
+/// its rows are current); read without building the book.
+pub(crate) fn deferred_cache_lots(
+    conn: &Connection,
+    account: i64,
+) -> Result<Option<Vec<CacheLot>>> {
+    let json: Option<String> = conn
+        .prepare_cached("SELECT server_book FROM accounts WHERE id = ?1")?
+        .query_row([account], |r| r.get(0))
+        .optional()?
+        .flatten();
+    let Some(json) = json else {
+        return Ok(None);
+    };
+    Ok(Some(
+        decode_lots(account, &json)?
+            .into_iter()
+            .filter(|l| l.6 > 0)
+            .map(|l| CacheLot {
+                available_at: l.3,
+                expires_at: l.4,
+                remaining: l.6,
+            })
+            .collect(),
+    ))
+}
+
+/// A lot as a deferred book stores it: `(id, kind, earned_at, available_at, expires_at,
+/// original, remaining, expired, source_op)`, times in unix ms, `source_op` left out
+/// (`None`) when it is the op of the lot's own id — a JSON array, a third of the
+/// `BookLot` object and no date formatting.
+#[derive(Serialize, Deserialize)]
+struct StoredLot(
+    String,
+    String,
+    i64,
+    i64,
+    Option<i64>,
+    Points,
+    Points,
+    Points,
+    Option<String>,
+);
+
+/// The op part of a lot id `"{op}:{n}"`.
+fn op_of(lot_id: &str) -> &str {
+    lot_id.rsplit_once(':').map_or(lot_id, |(op, _)| op)
+}
+
+fn encode_lots(book: &AccountBook) -> Result<String> {
+    let lots: Vec<StoredLot> = book
+        .lots
         .iter()
-        .filter(|l| l.remaining > 0)
-        .map(|l| CacheLot {
-            available_at: ms(l.available_at),
-            expires_at: l.expires_at.map(ms),
-            remaining: l.remaining,
+        .map(|l| {
+            StoredLot(
+                l.id.clone(),
+                l.kind.clone(),
+                ms(l.earned_at),
+                ms(l.available_at),
+                l.expires_at.map(ms),
+                l.original,
+                l.remaining,
+                l.expired,
+                (l.source_op != op_of(&l.id)).then(|| l.source_op.clone()),
+            )
         })
-        .collect()
+        .collect();
+    serde_json::to_string(&lots)
+        .map_err(|e| StoreError::SyncData(format!("account {}: {e}", book.account_uid)))
+}
+
+fn book_lot(l: StoredLot) -> Result<BookLot> {
+    let source_op = l.8.unwrap_or_else(|| op_of(&l.0).to_string());
+    Ok(BookLot {
+        id: l.0,
+        kind: l.1,
+        earned_at: from_ms(l.2)?,
+        available_at: from_ms(l.3)?,
+        expires_at: opt_from_ms(l.4)?,
+        original: l.5,
+        remaining: l.6,
+        expired: l.7,
+        source_op,
+    })
+}
+
+fn decode_lots(account: i64, json: &str) -> Result<Vec<StoredLot>> {
+    serde_json::from_str(json)
+        .map_err(|e| StoreError::Corrupt(format!("deferred book of account {account}: {e}")))
 }
 
 fn deferred(conn: &Connection, account: i64) -> Result<Option<(AccountBook, String, i64)>> {
-    let row: Option<(Option<String>, Option<String>, Option<i64>)> = conn
+    type Row = (
+        Option<String>,
+        Option<String>,
+        Option<i64>,
+        String,
+        (Points, Money, i64, i64),
+        (Option<i32>, bool, Option<i64>),
+    );
+    let row: Option<Row> = conn
         .prepare_cached(
-            "SELECT server_book, server_book_op, server_book_at FROM accounts WHERE id = ?1",
+            "SELECT server_book, server_book_op, server_book_at, uid, shortfall, lifetime_spend,
+                    lifetime_purchases, stamps, birthday_bonus_year, referral_pending, club_until
+             FROM accounts WHERE id = ?1",
         )?
-        .query_row([account], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .query_row([account], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                (r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?),
+                (r.get(8)?, r.get(9)?, r.get(10)?),
+            ))
+        })
         .optional()?;
-    let Some((Some(json), op, at)) = row else {
+    let Some((Some(json), op, at, uid, counters, more)) = row else {
         return Ok(None);
     };
-    let book: AccountBook = serde_json::from_str(&json)
-        .map_err(|e| StoreError::SyncData(format!("deferred book of account {account}: {e}")))?;
+    let lots = decode_lots(account, &json)?
+        .into_iter()
+        .map(book_lot)
+        .collect::<Result<Vec<_>>>()?;
+    let count = |v: i64| u32::try_from(v).map_err(|_| StoreError::Corrupt(format!("count {v}")));
+    let book = AccountBook {
+        account_uid: uid,
+        lots,
+        shortfall: counters.0,
+        lifetime_spend: counters.1,
+        lifetime_purchases: count(counters.2)?,
+        stamps: count(counters.3)?,
+        birthday_bonus_year: more.0,
+        referral_pending: more.1,
+        club_until: opt_from_ms(more.2)?,
+    };
     Ok(Some((
         book,
         op.unwrap_or_else(|| "sync".into()),
@@ -131,12 +247,29 @@ fn net(book: &AccountBook) -> Points {
 
 /// The account's points as this till last knew them: its deferred book's, else its ledger's.
 fn points_of(tx: &Connection, account: i64) -> Result<Points> {
-    if let Some(book) = deferred_book(tx, account)? {
-        return Ok(net(&book));
+    let (json, shortfall): (Option<String>, Points) = tx
+        .prepare_cached("SELECT server_book, shortfall FROM accounts WHERE id = ?1")?
+        .query_row([account], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    if let Some(json) = json {
+        let lots = decode_lots(account, &json)?;
+        return Ok(lots
+            .iter()
+            .map(|l| l.6)
+            .sum::<Points>()
+            .saturating_sub(shortfall));
     }
     Ok(tx
         .prepare_cached("SELECT COALESCE(SUM(points), 0) FROM ledger WHERE account_id = ?1")?
         .query_row([account], |r| r.get(0))?)
+}
+
+/// Whether the account holds a deferred server book.
+pub(crate) fn is_deferred(conn: &Connection, account: i64) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT server_book IS NOT NULL FROM accounts WHERE id = ?1")?
+        .query_row([account], |r| r.get(0))
+        .optional()?
+        .unwrap_or(false))
 }
 
 /// The rows are current again.
@@ -277,6 +410,12 @@ fn write_counters(tx: &Connection, account: i64, book: &AccountBook) -> Result<(
 }
 
 impl crate::Store {
+    /// The server book an account holds deferred (`None`: its lots and ledger rows are
+    /// current), as [`deferred_book`] rebuilds it.
+    pub fn deferred_book(&self, account_id: i64) -> Result<Option<AccountBook>> {
+        deferred_book(&self.conn, account_id)
+    }
+
     /// Accounts holding a deferred server book.
     pub fn deferred_count(&self) -> Result<i64> {
         Ok(self.conn.query_row(
@@ -302,5 +441,48 @@ impl crate::Store {
         }
         tx.commit()?;
         Ok(ids.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lot(id: &str, source_op: &str, expires: Option<i64>) -> BookLot {
+        BookLot {
+            id: id.into(),
+            kind: "earn".into(),
+            earned_at: from_ms(1_740_823_200_123).unwrap(),
+            available_at: from_ms(1_742_032_800_000).unwrap(),
+            expires_at: expires.map(|e| from_ms(e).unwrap()),
+            original: 120,
+            remaining: 70,
+            expired: 5,
+            source_op: source_op.into(),
+        }
+    }
+
+    #[test]
+    fn stored_lots_give_back_the_books_lots() {
+        let op = "0193a1b2-0000-7000-8000-000000000001";
+        let sale = "0193a1b2-0000-7000-8000-0000000000aa";
+        let book = AccountBook {
+            account_uid: "a".into(),
+            lots: vec![
+                lot(&format!("{op}:0"), op, Some(1_771_000_000_000)),
+                lot(&format!("{op}:1"), sale, None),
+            ],
+            ..AccountBook::default()
+        };
+        let json = encode_lots(&book).unwrap();
+        assert!(json.len() < serde_json::to_string(&book.lots).unwrap().len() / 2);
+        let back: Vec<BookLot> = decode_lots(1, &json)
+            .unwrap()
+            .into_iter()
+            .map(book_lot)
+            .collect::<Result<_>>()
+            .unwrap();
+        assert_eq!(back, book.lots);
+        assert!(decode_lots(1, "{not json").is_err());
     }
 }

@@ -170,8 +170,8 @@ pub(crate) fn live(
     now_ms: i64,
     w: &TierWindow,
 ) -> Result<CachedFigures> {
-    let lots: Vec<CacheLot> = match crate::books::deferred_book(conn, account)? {
-        Some(book) => crate::books::cache_lots(&book),
+    let lots: Vec<CacheLot> = match crate::books::deferred_cache_lots(conn, account)? {
+        Some(lots) => lots,
         None => conn
             .prepare_cached(
                 "SELECT available_at, expires_at, remaining FROM lots

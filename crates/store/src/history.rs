@@ -273,7 +273,7 @@ impl Store {
     /// the lots and ledger shown are the account's state.
     pub fn history(&mut self, customer_id: i64) -> Result<History> {
         let account = by_customer(&self.conn, customer_id)?.account_id;
-        if crate::books::deferred_book(&self.conn, account)?.is_some() {
+        if crate::books::is_deferred(&self.conn, account)? {
             let tx = self
                 .conn
                 .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;

@@ -123,15 +123,7 @@ type LotKey = (String, i64, i64, Option<i64>, i64, i64);
 
 /// The server book an account holds deferred (its lots not written as rows yet), if any.
 pub fn deferred_book(s: &Store, account: i64) -> Option<AccountBook> {
-    let json: Option<String> = s
-        .connection()
-        .query_row(
-            "SELECT server_book FROM accounts WHERE id = ?1",
-            [account],
-            |r| r.get(0),
-        )
-        .expect("server_book");
-    json.map(|j| serde_json::from_str(&j).expect("a deferred book parses"))
+    s.deferred_book(account).expect("deferred book")
 }
 
 /// The store's lots of an account by `book_lot_id`: its deferred server book's while it
