@@ -272,10 +272,13 @@ pub(crate) fn is_deferred(conn: &Connection, account: i64) -> Result<bool> {
         .unwrap_or(false))
 }
 
-/// The rows are current again.
+/// The rows are current again. The scan's cache, computed from the deferred book, is
+/// marked stale: the rows may hold another state (a newer book whose lots are all spent,
+/// for one, writes no lot row and so fires no trigger).
 fn clear(tx: &Connection, account: i64) -> Result<()> {
     tx.prepare_cached(
-        "UPDATE accounts SET server_book = NULL, server_book_op = NULL, server_book_at = NULL
+        "UPDATE accounts SET server_book = NULL, server_book_op = NULL, server_book_at = NULL,
+            cache_until = NULL
          WHERE id = ?1 AND server_book IS NOT NULL",
     )?
     .execute([account])?;

@@ -209,3 +209,38 @@ fn materialising_everything_gives_the_servers_books_and_expiry_waits_for_it() {
     // A page bringing the same books again leaves materialised rows as they are.
     assert_eq!(t2.deferred_count().expect("count"), 0);
 }
+
+/// A deferred book whose scan figures were cached, then materialised from a newer book that
+/// writes no lot row (a merge survivor whose lots are all gone): the cache must not keep
+/// showing the deferred book's points.
+#[test]
+fn materialising_marks_the_scan_cache_stale() {
+    let (_dir, _t1, mut t2, server, people) = world();
+    pull(&server, &mut t2, "T02", t(2));
+    let (anna, boris) = (&people[0], &people[1]);
+    let ids = account_ids(&t2);
+    let before = t2.lookup(&anna.1, t(2)).expect("lookup").balance;
+    assert!(before.available > 0, "the deferred book's points show");
+    // The server merged Boris into Anna, and Anna's points are all spent and pruned.
+    let mut page = server.changes("T02", t2.sync_cursor().expect("cursor"), t(2));
+    let mut survivor = server.changes("T02", 0, t(2)).accounts;
+    survivor.retain(|a| a.account_uid == anna.0 || a.account_uid == boris.0);
+    for a in &mut survivor {
+        a.book.lots.clear();
+        a.book.shortfall = 0;
+        a.gseq += 1_000;
+        if a.account_uid == boris.0 {
+            a.merged_into = Some(anna.0.clone());
+        }
+    }
+    page.accounts = survivor;
+    page.next += 1_000;
+    t2.apply_changes(&page, t(2)).expect("merge page");
+    assert!(deferred_book(&t2, ids[&anna.0]).is_none(), "materialised");
+    let after = t2.lookup(&anna.1, t(2)).expect("lookup").balance;
+    assert_eq!((after.available, after.pending), (0, 0));
+    assert_eq!(
+        t2.check_invariants().expect("invariants"),
+        Vec::<i64>::new()
+    );
+}
