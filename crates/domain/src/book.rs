@@ -57,9 +57,12 @@ pub struct BookLot {
     /// `welcome | earn | threshold | stamp | birthday | referral_referee |
     /// referral_referrer | return_restore | adjust` (the store's ledger kinds).
     pub kind: String,
+    #[serde(with = "crate::time_json")]
     pub earned_at: DateTime<Utc>,
+    #[serde(with = "crate::time_json")]
     pub available_at: DateTime<Utc>,
     /// `None` = never expires.
+    #[serde(with = "crate::time_json::option", default)]
     pub expires_at: Option<DateTime<Utc>>,
     pub original: Points,
     pub remaining: Points,
@@ -104,6 +107,7 @@ pub struct AccountBook {
     pub stamps: u32,
     pub birthday_bonus_year: Option<i32>,
     pub referral_pending: bool,
+    #[serde(with = "crate::time_json::option", default)]
     pub club_until: Option<DateTime<Utc>>,
 }
 

@@ -18,6 +18,7 @@ pub mod money;
 pub mod quote;
 pub mod returns;
 pub mod tiers;
+pub mod time_json;
 mod validate;
 
 pub use basket::{Basket, BasketLine};
