@@ -14,7 +14,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use loyalty_domain::{AccountBook, BookLot, Money, Points};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use crate::cache::CacheLot;
@@ -43,26 +44,20 @@ pub(crate) fn defer(
     let before = if created { 0 } else { points_of(tx, account)? };
     let json = encode_lots(book)?;
     // One statement: the book, its shortfall and counters, the scan's cache marked stale.
+    let values = std::iter::once(Value::from(account))
+        .chain(counter_values(book))
+        .chain([
+            Value::from(json),
+            Value::from(op.to_string()),
+            Value::from(ms(now)),
+        ]);
     tx.prepare_cached(
-        "UPDATE accounts SET server_book = ?2, server_book_op = ?3, server_book_at = ?4,
-            shortfall = ?5, lifetime_spend = ?6, lifetime_purchases = ?7, stamps = ?8,
-            birthday_bonus_year = ?9, referral_pending = ?10, club_until = ?11,
-            cache_until = NULL
+        "UPDATE accounts SET shortfall = ?2, lifetime_spend = ?3, lifetime_purchases = ?4,
+            stamps = ?5, birthday_bonus_year = ?6, referral_pending = ?7, club_until = ?8,
+            server_book = ?9, server_book_op = ?10, server_book_at = ?11, cache_until = NULL
          WHERE id = ?1",
     )?
-    .execute(params![
-        account,
-        json,
-        op,
-        ms(now),
-        book.shortfall,
-        book.lifetime_spend,
-        book.lifetime_purchases,
-        book.stamps,
-        book.birthday_bonus_year,
-        book.referral_pending,
-        book.club_until.map(ms),
-    ])?;
+    .execute(params_from_iter(values))?;
     Ok(net(book).saturating_sub(before))
 }
 
@@ -392,6 +387,7 @@ pub(crate) fn materialise(
 
 /// The shortfall and counters of `book` on the account row (not rewritten when equal).
 fn write_counters(tx: &Connection, account: i64, book: &AccountBook) -> Result<()> {
+    let values = std::iter::once(Value::from(account)).chain(counter_values(book));
     tx.prepare_cached(
         "UPDATE accounts SET shortfall = ?2, lifetime_spend = ?3, lifetime_purchases = ?4,
             stamps = ?5, birthday_bonus_year = ?6, referral_pending = ?7, club_until = ?8
@@ -399,17 +395,22 @@ fn write_counters(tx: &Connection, account: i64, book: &AccountBook) -> Result<(
             OR lifetime_purchases IS NOT ?4 OR stamps IS NOT ?5 OR birthday_bonus_year IS NOT ?6
             OR referral_pending IS NOT ?7 OR club_until IS NOT ?8)",
     )?
-    .execute(params![
-        account,
-        book.shortfall,
-        book.lifetime_spend,
-        book.lifetime_purchases,
-        book.stamps,
-        book.birthday_bonus_year,
-        book.referral_pending,
-        book.club_until.map(ms),
-    ])?;
+    .execute(params_from_iter(values))?;
     Ok(())
+}
+
+/// `shortfall, lifetime_spend, lifetime_purchases, stamps, birthday_bonus_year,
+/// referral_pending, club_until` of a book, as the account row's columns hold them.
+fn counter_values(book: &AccountBook) -> [Value; 7] {
+    [
+        Value::from(book.shortfall),
+        Value::from(book.lifetime_spend),
+        Value::from(book.lifetime_purchases),
+        Value::from(book.stamps),
+        book.birthday_bonus_year.map_or(Value::Null, Value::from),
+        Value::from(book.referral_pending),
+        book.club_until.map_or(Value::Null, |t| Value::from(ms(t))),
+    ]
 }
 
 impl crate::Store {

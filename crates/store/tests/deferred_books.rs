@@ -8,8 +8,7 @@
 mod support_sync;
 
 use chrono::{DateTime, Duration, Utc};
-use loyalty_domain::Basket;
-use loyalty_store::{CheckoutRequest, NewCustomer, ReturnItems, ReturnRequest, Store};
+use loyalty_store::{NewCustomer, ReturnItems, ReturnRequest, Store};
 use support_sync::server::Server;
 use support_sync::{
     account_ids, assert_account_matches, assert_store_matches_books, deferred_book, open, t, t0,
@@ -44,18 +43,7 @@ fn pull(server: &Server, s: &mut Store, till: &str, now: DateTime<Utc>) {
 }
 
 fn sale(s: &mut Store, card: &str, amount: i64, spend: i64, now: DateTime<Utc>) -> String {
-    s.checkout(
-        Uuid::now_v7(),
-        CheckoutRequest {
-            card: card.into(),
-            basket: Basket::single(amount),
-            spend,
-            receipt: None,
-        },
-        now,
-    )
-    .expect("checkout")
-    .receipt_no
+    support_sync::checkout(s, card, amount, spend, now)
 }
 
 /// `(uid, card, customer id)` of a customer enrolled on T01.

@@ -10,8 +10,8 @@
 mod support_sync;
 
 use chrono::{DateTime, Duration, Utc};
-use loyalty_domain::{AccountBook, Basket, ProgramConfig};
-use loyalty_store::{CheckoutRequest, NewCustomer, Store, SyncReport};
+use loyalty_domain::{AccountBook, ProgramConfig};
+use loyalty_store::{NewCustomer, Store, SyncReport};
 use support_sync::server::Server;
 use support_sync::{account_ids, assert_account_matches, open, program, t, t0};
 use uuid::Uuid;
@@ -76,17 +76,7 @@ fn enrol(s: &mut Store, name: &str, phone: &str, now: DateTime<Utc>) -> (i64, St
 }
 
 fn sale(s: &mut Store, card: &str, amount: i64, spend: i64, now: DateTime<Utc>) {
-    s.checkout(
-        Uuid::now_v7(),
-        CheckoutRequest {
-            card: card.into(),
-            basket: Basket::single(amount),
-            spend,
-            receipt: None,
-        },
-        now,
-    )
-    .expect("checkout");
+    support_sync::checkout(s, card, amount, spend, now);
     invariants(s);
 }
 

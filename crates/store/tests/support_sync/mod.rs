@@ -1,15 +1,32 @@
-//! Shared helpers of `facts_agree.rs` and `sync_rebase.rs`: a till, a program with a short
-//! hold and expiry, replaying the outbox facts into pure `AccountBook`s (as the server
+//! Shared helpers of `facts_agree.rs`, `sync_rebase.rs` and `deferred_books.rs`: a till, a
+//! program with a short hold and expiry, a sale, replaying the outbox facts into pure `AccountBook`s (as the server
 //! does), and comparing a book with the store's SQL state of the same account.
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use loyalty_domain::{AccountBook, ApplyCtx, Fact, ProgramConfig};
-use loyalty_store::{Store, StoreOptions};
+use loyalty_domain::{AccountBook, ApplyCtx, Basket, Fact, ProgramConfig};
+use loyalty_store::{CheckoutRequest, Store, StoreOptions};
+use uuid::Uuid;
 
 pub mod server;
+
+/// A one-line sale of `amount` on `card` spending `spend` points; its receipt number.
+pub fn checkout(s: &mut Store, card: &str, amount: i64, spend: i64, now: DateTime<Utc>) -> String {
+    s.checkout(
+        Uuid::now_v7(),
+        CheckoutRequest {
+            card: card.into(),
+            basket: Basket::single(amount),
+            spend,
+            receipt: None,
+        },
+        now,
+    )
+    .expect("checkout")
+    .receipt_no
+}
 
 pub fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 3, 1, 10, 0, 0).unwrap()
