@@ -20,7 +20,7 @@ pub(crate) struct Posting<'a> {
     pub now: DateTime<Utc>,
 }
 
-/// Appends one ledger entry (materialising the account's deferred server book first).
+/// Appends one ledger entry (the account's deferred server book, if any, materialised before).
 pub(crate) fn post(
     conn: &Connection,
     account: i64,
@@ -28,9 +28,13 @@ pub(crate) fn post(
     points: Points,
     lot_id: Option<i64>,
 ) -> Result<()> {
-    // A deferred server book is caught up before anything is posted on top of it (the
-    // entry points above do it first; this keeps every other caller right too).
-    crate::books::ensure(conn, account)?;
+    // A deferred server book is caught up before anything is posted on top of it: the
+    // entry points (`credit`, `debit_fifo`, `take_back`) call `books::ensure` first,
+    // `materialise` clears it, the expiry sweep skips such accounts.
+    debug_assert!(
+        !crate::books::is_deferred(conn, account).unwrap_or(false),
+        "a ledger entry posted on top of a deferred book: call books::ensure first"
+    );
     conn.prepare_cached(
         "INSERT INTO ledger (account_id, op_id, kind, points, lot_id, sale_id, reason, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
