@@ -4,7 +4,7 @@
 //! A page brings the server's book of many accounts this till has nothing pending on;
 //! most are not touched here before the next page replaces them. [`defer`] stores such a
 //! book on the account row (its shortfall and counters written at once, the scan's cache
-//! marked stale); reads take the balance from it ([`deferred_book`], used by
+//! marked stale); reads take the balance from it ([`deferred_cache_lots`], used by
 //! `cache::live`), and anything that writes the account's points first calls [`ensure`],
 //! which [`materialise`]s it: lots matched by `book_lot_id`, one `sync` ledger entry for
 //! the difference. While deferred, the rows keep their last materialised state (so the
