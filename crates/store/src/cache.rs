@@ -2,7 +2,7 @@
 //! depends on lots and sales, valid for `[cache_from, cache_until)`.
 //!
 //! Triggers mark an account's cache stale on any write to its sales and on any update or
-//! delete of its lots; the code that inserts lots calls [`mark_stale`] itself (migration
+//! delete of its lots; the code that inserts lots calls `mark_stale` itself (migration
 //! 0009: a trigger on that hot insert cost a statement journal per lot); each operation
 //! refreshes the stale caches before it commits ([`refresh_stale`]); readers use a cache only
 //! when it is fresh, covers `now` and was computed for the program's tier window
