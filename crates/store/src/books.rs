@@ -326,7 +326,7 @@ pub(crate) fn materialise(
             )?
             .execute(v.as_slice())?;
         } else {
-            let op_of_lot = l.id.rsplit_once(':').map_or(l.id.as_str(), |(o, _)| o);
+            let op_of_lot = op_of(&l.id);
             let mut v = p.to_vec();
             v.extend_from_slice(&[&account as &dyn rusqlite::ToSql, &op_of_lot, &l.id]);
             tx.prepare_cached(
