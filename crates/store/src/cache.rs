@@ -294,7 +294,7 @@ mod tests {
                 inserting.push(path);
             }
         }
-        assert_eq!(inserting.len(), 2, "ledger.rs and rebase.rs: {inserting:?}");
+        assert_eq!(inserting.len(), 2, "ledger.rs and books.rs: {inserting:?}");
     }
 
     #[test]
