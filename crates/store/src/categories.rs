@@ -8,8 +8,9 @@
 //! (`accounts.categories_upto`); the server's summary holds exactly this till's facts up
 //! to that seq. Sales and outbox events are written in the same transactions, so sales
 //! ids grow with their outbox seqs: the not-included sales are those from the first
-//! not-included `sale` event on — one outbox probe, then the account's sales from that id
-//! (none at all when every event is included, the usual case online).
+//! not-included `sale` event on — one outbox probe (an index search of the sale events,
+//! migration 0011, however many other events lie in between), then the account's sales
+//! from that id (none at all when every event is included, the usual case online).
 //!
 //! The rules are the server's (`customer_categories`): one purchase per sale and category
 //! of its lines ([`loyalty_wire::category_key`]), the lines' amounts, the latest sale's
@@ -52,6 +53,10 @@ pub(crate) fn columns(s: &AccountState, included_upto_seq: i64) -> Result<(Optio
     Ok((json, included_upto_seq))
 }
 
+/// The first sale whose outbox event lies above `?1`: an index search (`outbox_sales`).
+const FIRST_PENDING_SALE: &str = "SELECT s.id FROM outbox o JOIN sales s ON s.op_id = o.op_id
+     WHERE o.seq > ?1 AND o.kind = 'sale' ORDER BY o.seq LIMIT 1";
+
 /// The account's categories for a scan: the stored summary merged with this till's sales
 /// not included in it, most purchases first, at most [`MAX_CATEGORIES`].
 pub(crate) fn merged(
@@ -67,10 +72,7 @@ pub(crate) fn merged(
     };
     // The first sale not included; none (the usual case online): nothing to add.
     let first: Option<i64> = conn
-        .prepare_cached(
-            "SELECT s.id FROM outbox o JOIN sales s ON s.op_id = o.op_id
-             WHERE o.seq > ?1 AND o.kind = 'sale' ORDER BY o.seq LIMIT 1",
-        )?
+        .prepare_cached(FIRST_PENDING_SALE)?
         .query_row([upto], |r| r.get(0))
         .optional()?;
     // (sale id, category) → (amount, sold_at ms)
@@ -114,5 +116,29 @@ fn add(stats: &mut Vec<CategoryStat>, category: String, amount: i64, at: DateTim
             amount,
             last_at: at,
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The probe runs on every scan: it must search the sale events' index, not walk the
+    /// outbox from `?1` (thousands of enrolments would be read one by one).
+    #[test]
+    fn the_pending_sale_probe_searches_the_sale_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = crate::db::open_connection(&dir.path().join("till.db")).unwrap();
+        let plan: Vec<String> = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {FIRST_PENDING_SALE}"))
+            .unwrap()
+            .query_map([0], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert!(
+            plan.iter().any(|p| p.contains("USING INDEX outbox_sales")),
+            "{plan:?}"
+        );
     }
 }

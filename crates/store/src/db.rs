@@ -66,6 +66,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0010_deferred_books",
         sql: include_str!("../../../migrations/till/0010_deferred_books.sql"),
     },
+    Migration {
+        version: 11,
+        name: "0011_outbox_sales_index",
+        sql: include_str!("../../../migrations/till/0011_outbox_sales_index.sql"),
+    },
 ];
 
 /// SQLite page cache: 16 MiB (negative = KiB), keeps RSS modest at a million members.
