@@ -194,6 +194,15 @@ async fn a_merge_moves_everything_and_redirects_later_facts(db: Db) {
         (keep.book.lifetime_spend, keep.book.lifetime_purchases),
         (14_000 + 2_000 - 10_000, 2)
     );
+    // The owner's figures follow the facts as applied, to the survivor.
+    assert_eq!(
+        (
+            stat("keep", "purchases").await,
+            stat("keep", "net_spend").await,
+            stat("keep", "outstanding").await
+        ),
+        (2, 14_000 + 2_000 - 10_000, total(keep))
+    );
 
     // The same request again: answered, nothing done twice.
     let (st, body) = merge(&s, &owner, &merge_body(op, "keep", "dup")).await;

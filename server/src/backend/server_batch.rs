@@ -345,7 +345,7 @@ pub fn plan_chunk(
                 recorded_at: recorded_at.clone(),
             });
         }
-        super::analytics::record::event_stmts(
+        super::analytics::record::all_event_stmts(
             &super::analytics::record::EventInfo {
                 op_id: &op,
                 till_id: SERVER_TILL,

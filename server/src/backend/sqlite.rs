@@ -3,7 +3,9 @@
 //! those waiting for the connection share one (group commit, see `ingest`). The reads
 //! tills make all the time (token lookups, changes, snapshot pages) go through a second,
 //! reading connection: under WAL they see the last commit and never wait for the writer's
-//! fsync; token lookups are also cached for a second ([`TokenCache`]).
+//! fsync; token lookups are also cached for a second ([`TokenCache`]). The owner's
+//! analytics rows follow the event log on the same writer ([`projector`]): an upload's
+//! transaction leaves them out, owner reads catch them up first.
 //! The SQL is kept to what PostgreSQL runs too (`?N` placeholders aside), so the Postgres
 //! module can mirror it statement by statement.
 
@@ -13,6 +15,7 @@ mod ingest;
 mod members;
 mod merge;
 mod migrate;
+mod projector;
 mod reads;
 mod reserve;
 mod server_batch;
@@ -63,6 +66,9 @@ pub struct SqliteBackend {
     /// Device tokens looked up in the last second (see [`TokenCache`]).
     tokens: TokenCache,
     uploads: Arc<Mutex<Vec<Queued>>>,
+    /// Events applied and not yet in the owner's analytics ([`projector`]).
+    lag: Arc<projector::Lag>,
+    _projector: projector::Projector,
     _checkpointer: Checkpointer,
 }
 
@@ -126,11 +132,15 @@ impl SqliteBackend {
         })
         .await
         .map_err(|e| BackendError::Db(format!("opening worker failed: {e}")))??;
+        let conn = Arc::new(Mutex::new(conn));
+        let lag = Arc::new(projector::Lag::new());
         Ok(SqliteBackend {
-            conn: Arc::new(Mutex::new(conn)),
+            _projector: projector::Projector::start(conn.clone(), lag.clone())?,
+            conn,
             reader: Arc::new(Mutex::new(reader)),
             tokens: TokenCache::default(),
             uploads: Arc::new(Mutex::new(Vec::new())),
+            lag,
             _checkpointer: checkpointer,
         })
     }
@@ -142,6 +152,7 @@ impl SqliteBackend {
     fn ingest_queued(
         conn: &Mutex<Connection>,
         queue: &Mutex<Vec<Queued>>,
+        lag: &projector::Lag,
         job: Queued,
     ) -> Result<()> {
         lock(queue).push(job);
@@ -162,7 +173,9 @@ impl SqliteBackend {
             return Ok(());
         }
         let (uploads, answers): (Vec<_>, Vec<_>) = jobs.into_iter().unzip();
+        let events = uploads.iter().map(|u| u.events.len()).sum();
         let results = ingest::ingest_group(&mut c, uploads);
+        lag.uploaded(events);
         drop(c);
         for (to, r) in answers.into_iter().zip(results) {
             let _ = to.send(r);
@@ -192,6 +205,17 @@ impl SqliteBackend {
         tokio::task::spawn_blocking(move || f(&mut lock(&conn)))
             .await
             .map_err(|e| BackendError::Db(format!("database worker failed: {e}")))?
+    }
+
+    /// Brings the owner's analytics up to the last applied event (a no-op when nothing
+    /// waits).
+    async fn analytics_caught_up(&self) -> Result<()> {
+        if self.lag.waiting() == 0 {
+            return Ok(());
+        }
+        let lag = self.lag.clone();
+        self.run(move |c| projector::catch_up_now(c, &lag).map(drop))
+            .await
     }
 }
 
@@ -287,7 +311,7 @@ impl Backend for SqliteBackend {
         received_at: DateTime<Utc>,
     ) -> Result<UploadResponse> {
         let (to, answer) = oneshot::channel();
-        let (conn, queue) = (self.conn.clone(), self.uploads.clone());
+        let (conn, queue, lag) = (self.conn.clone(), self.uploads.clone(), self.lag.clone());
         let till_id = till_id.to_string();
         tokio::task::spawn_blocking(move || {
             let upload = ingest::Upload {
@@ -295,7 +319,7 @@ impl Backend for SqliteBackend {
                 events: batch::prepare(events)?,
                 received_at,
             };
-            Self::ingest_queued(&conn, &queue, (upload, to))
+            Self::ingest_queued(&conn, &queue, &lag, (upload, to))
         })
         .await
         .map_err(|e| BackendError::Db(format!("database worker failed: {e}")))??;
@@ -344,7 +368,13 @@ impl Backend for SqliteBackend {
         req: loyalty_wire::MergeRequest,
         now: DateTime<Utc>,
     ) -> Result<loyalty_wire::MergeResponse> {
-        self.run(move |c| merge::merge(c, &req, now)).await
+        let lag = self.lag.clone();
+        self.run(move |c| {
+            let out = merge::merge(c, &req, now)?;
+            lag.applied(1);
+            Ok(out)
+        })
+        .await
     }
 
     async fn void_reservation(
@@ -363,8 +393,12 @@ impl Backend for SqliteBackend {
         batch: ServerBatch,
         mut source: Box<dyn ServerEventSource>,
     ) -> Result<ServerBatchOutcome> {
-        self.run(move |c| server_batch::apply(c, &batch, source.as_mut()))
-            .await
+        let lag = self.lag.clone();
+        self.run(move |c| {
+            projector::catch_up_now(c, &lag)?;
+            server_batch::apply(c, &batch, source.as_mut())
+        })
+        .await
     }
 
     async fn server_batch(&self, id: &str) -> Result<Option<BatchRecord>> {
@@ -379,6 +413,7 @@ impl Backend for SqliteBackend {
     }
 
     async fn query(&self, queries: Vec<Stmt>) -> Result<Vec<Rows>> {
+        self.analytics_caught_up().await?;
         self.read(move |c| {
             let tx = c.transaction()?;
             let out = queries
@@ -392,7 +427,9 @@ impl Backend for SqliteBackend {
     }
 
     async fn execute(&self, stmts: Vec<Stmt>) -> Result<Vec<u64>> {
+        let lag = self.lag.clone();
         self.run(move |c| {
+            projector::catch_up_now(c, &lag)?;
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let n = analytics::exec(&tx, &stmts, None)?;
             tx.commit()?;
@@ -402,6 +439,11 @@ impl Backend for SqliteBackend {
     }
 
     async fn expire_due(&self, now: DateTime<Utc>) -> Result<SweepOutcome> {
-        self.run(move |c| analytics::sweep(c, now)).await
+        let lag = self.lag.clone();
+        self.run(move |c| {
+            projector::catch_up_now(c, &lag)?;
+            analytics::sweep(c, now)
+        })
+        .await
     }
 }

@@ -4,7 +4,8 @@
 //! Server: `TILLS` tills upload their offline sales at once, each in batches of 200 (the
 //! sync's batch) with `HttpTransport::upload`, one request after the other per till; rate
 //! = events ÷ wall time from the first request to the last answer. Every answer must settle
-//! the whole batch without conflicts.
+//! the whole batch without conflicts. Reported beside it, not in it: how long after the
+//! last answer the owner's analytics (which follow the event log) held every event.
 //!
 //! Raw: the same events as the rows the server stores for them (`events`: till id, seq, op
 //! id, content hash, gseq, times, fact JSON — all computed before the clock starts) with
@@ -38,6 +39,9 @@ pub struct Ingest {
     pub server_per_s: f64,
     pub raw_s: f64,
     pub raw_per_s: f64,
+    /// After the last answer, until the owner's analytics held every event (they follow
+    /// the event log: `loyalty_server::backend::analytics::projection`). Not in the rate.
+    pub analytics_s: f64,
     /// Machine load during the server part.
     pub load: Load,
 }
@@ -119,6 +123,9 @@ pub fn run(dir: &Path, a: &SyncArgs) -> Result<Ingest, String> {
     })?;
     let server_s = started.elapsed().as_secs_f64();
     let load = load::since(mark);
+    let answered = Instant::now();
+    srv.analytics_caught_up()?;
+    let analytics_s = answered.elapsed().as_secs_f64();
     drop(tills);
     rt.shutdown_timeout(Duration::from_secs(5));
     srv.shutdown()?;
@@ -131,6 +138,7 @@ pub fn run(dir: &Path, a: &SyncArgs) -> Result<Ingest, String> {
         server_per_s: n as f64 / server_s,
         raw_s,
         raw_per_s: n as f64 / raw_s,
+        analytics_s,
         load,
     })
 }

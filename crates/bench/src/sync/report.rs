@@ -99,7 +99,8 @@ impl SyncReport {
                 "ingest".into(),
                 json!({
                     "events": i.events, "tills": i.tills, "batch": super::ingest::BATCH,
-                    "server_s": r2(i.server_s), "raw_s": r2(i.raw_s), "load": load_json(l),
+                    "server_s": r2(i.server_s), "raw_s": r2(i.raw_s),
+                    "analytics_behind_s": r2(i.analytics_s), "load": load_json(l),
                 }),
             );
             goals.insert("ingest_ratio".into(), json!(i.ratio() >= GOAL_INGEST_RATIO));
@@ -193,6 +194,7 @@ impl SyncReport {
                 s,
                 "\ningest: {} sale events, {} tills × batches of {}\n  \
                  server (HTTP upload): {:.0} events/s ({:.2} s)\n  \
+                 owner's analytics complete {:.2} s after the last answer\n  \
                  raw batched INSERT:   {:.0} events/s ({:.2} s)\n  \
                  ratio {:.2} (goal ≥ {GOAL_INGEST_RATIO}: {})\n  {}",
                 i.events,
@@ -200,6 +202,7 @@ impl SyncReport {
                 super::ingest::BATCH,
                 i.server_per_s,
                 i.server_s,
+                i.analytics_s,
                 i.raw_per_s,
                 i.raw_s,
                 i.ratio(),

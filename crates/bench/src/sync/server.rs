@@ -111,6 +111,19 @@ impl EmbeddedServer {
         Ok((rec.id, tok))
     }
 
+    /// Waits until the owner's analytics include every applied event (an owner read:
+    /// the SQLite backend projects what still waits before answering it).
+    pub fn analytics_caught_up(&self) -> Result<(), String> {
+        let q = loyalty_server::backend::analytics::Stmt::new(
+            "SELECT COUNT(*) FROM customer_stats",
+            vec![],
+        );
+        self.rt
+            .block_on(self.backend.query(vec![q]))
+            .map(drop)
+            .map_err(err)
+    }
+
     /// A read-only connection to the server's file (checks, never the measured path).
     pub fn reader(&self) -> Result<Connection, String> {
         Connection::open_with_flags(&self.path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(err)

@@ -1,5 +1,5 @@
 //! Deriving the analytics rows of a database that applied facts before migration 0003:
-//! every `events` row in gseq order through [`super::record::event_stmts`] (the same rows
+//! every `events` row in gseq order through [`super::record::all_event_stmts`] (the same rows
 //! ingest writes), then every account's book summary. Runs once, in one transaction, on
 //! the first start after the migration (`analytics_state.backfilled` 0 → 1).
 //!
@@ -8,7 +8,7 @@
 //! (`categories_backfilled` 0 → 1). A full backfill writes the categories too and marks
 //! both done.
 
-use super::record::{category_stmts, event_stmts, summarize, summary_stmt, EventInfo};
+use super::record::{all_event_stmts, category_stmts, summarize, summary_stmt, EventInfo};
 use super::{Stmt, Val};
 use crate::backend::apply::parse_book;
 use crate::backend::hash::parse_ts;
@@ -75,9 +75,9 @@ fn text(row: &[Val], i: usize) -> Result<&str> {
         .ok_or_else(|| BackendError::Corrupt(format!("backfill: column {i} is not text")))
 }
 
-/// The rows of one `events_query` row; returns its gseq.
+/// The rows of one `events_query` row (the customer categories too); returns its gseq.
 pub fn event_row(row: &[Val], out: &mut Vec<Stmt>) -> Result<i64> {
-    rows_of(row, out, event_stmts)
+    rows_of(row, out, all_event_stmts)
 }
 
 /// The `customer_categories` rows of one `events_query` row; returns its gseq.
@@ -90,23 +90,50 @@ fn rows_of(
     out: &mut Vec<Stmt>,
     stmts: fn(&EventInfo<'_>, &mut Vec<Stmt>),
 ) -> Result<i64> {
-    let gseq = row.first().map(Val::int).unwrap_or(0);
-    let fact: Fact = serde_json::from_str(text(row, 6)?)
-        .map_err(|e| BackendError::Corrupt(format!("event gseq {gseq}: {e}")))?;
-    let recorded: DateTime<Utc> = parse_ts(text(row, 4)?)?;
-    let received: DateTime<Utc> = parse_ts(text(row, 5)?)?;
-    stmts(
-        &EventInfo {
+    let e = EventRow::parse(row)?;
+    stmts(&e.info(), out);
+    Ok(e.gseq)
+}
+
+/// One row of an events query (`gseq, op_id, till_id, store_id, recorded_at,
+/// received_at, fact`), parsed.
+pub struct EventRow<'a> {
+    pub gseq: i64,
+    pub op_id: &'a str,
+    pub till_id: &'a str,
+    pub store_id: &'a str,
+    /// `min(recorded_at, received_at)`.
+    pub event_time: DateTime<Utc>,
+    pub fact: Fact,
+}
+
+impl<'a> EventRow<'a> {
+    pub fn parse(row: &'a [Val]) -> Result<EventRow<'a>> {
+        let gseq = row.first().map(Val::int).unwrap_or(0);
+        let fact: Fact = serde_json::from_str(text(row, 6)?)
+            .map_err(|e| BackendError::Corrupt(format!("event gseq {gseq}: {e}")))?;
+        let recorded: DateTime<Utc> = parse_ts(text(row, 4)?)?;
+        let received: DateTime<Utc> = parse_ts(text(row, 5)?)?;
+        Ok(EventRow {
+            gseq,
             op_id: text(row, 1)?,
             till_id: text(row, 2)?,
             store_id: text(row, 3)?,
-            gseq,
             event_time: recorded.min(received),
-            fact: &fact,
-        },
-        out,
-    );
-    Ok(gseq)
+            fact,
+        })
+    }
+
+    pub fn info(&self) -> EventInfo<'_> {
+        EventInfo {
+            op_id: self.op_id,
+            till_id: self.till_id,
+            store_id: self.store_id,
+            gseq: self.gseq,
+            event_time: self.event_time,
+            fact: &self.fact,
+        }
+    }
 }
 
 /// The summary statement of one `accounts_query` row; returns its uid.

@@ -1,12 +1,14 @@
 //! The owner's back-office data, SQL shared by both backends: what an applied fact adds
 //! to the analytics tables of migration 0003 ([`record`]), the expiry sweep's bookkeeping
-//! ([`expiry`]), the backfill of a database older than 0003 ([`backfill`]), the dashboard
-//! ([`dashboard`]) and the trigger lists ([`triggers`]).
+//! ([`expiry`]), the backfill of a database older than 0003 ([`backfill`]), the SQLite
+//! backend's projection of the owner's rows behind the event log ([`projection`]), the
+//! dashboard ([`dashboard`]) and the trigger lists ([`triggers`]).
 //!
 //! Statements are [`Stmt`]s: SQL with `$1..$n` placeholders (numbered in order of first
 //! use, so SQLite binds them as `?1..?n`) and typed values. Each backend runs them with
-//! its own executor (`sqlite::analytics`, `postgres::analytics`), inside the transaction
-//! that applies the fact. The SQL uses only what SQLite, PostgreSQL, CockroachDB and
+//! its own executor (`sqlite::analytics`, `postgres::analytics`): PostgreSQL inside the
+//! transaction that applies the fact, SQLite the customer categories there and the rest in
+//! the projection's transactions. The SQL uses only what SQLite, PostgreSQL, CockroachDB and
 //! YugabyteDB all run: `INSERT .. ON CONFLICT .. DO UPDATE`, `CASE`, `CAST(.. AS BIGINT)`
 //! around sums; days and thresholds are computed in Rust and passed as text.
 
@@ -14,6 +16,7 @@ pub mod backfill;
 pub mod dashboard;
 pub mod expiry;
 pub mod member_days;
+pub mod projection;
 pub mod record;
 pub mod triggers;
 

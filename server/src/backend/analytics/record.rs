@@ -111,16 +111,27 @@ pub fn sale_points_earned(fact: &Fact) -> Points {
     own + referrer.as_ref().map(|r| r.1.max(0)).unwrap_or(0)
 }
 
-/// Every analytics row of one applied fact: [`event_stmts`], then the summaries of the
+/// Every analytics row of one applied fact: [`all_event_stmts`], then the summaries of the
 /// books it changed.
 pub fn applied_stmts(e: &EventInfo<'_>, summaries: &[BookSummary]) -> Vec<Stmt> {
     let mut out = Vec::new();
-    event_stmts(e, &mut out);
+    all_event_stmts(e, &mut out);
     out.extend(summaries.iter().map(summary_stmt));
     out
 }
 
-/// The rows an applied fact adds (summaries of the changed books come separately).
+/// The rows an applied fact adds: the tills' ([`category_stmts`], pulled with the
+/// account) and the owner's ([`event_stmts`]). Summaries of the changed books come
+/// separately.
+pub fn all_event_stmts(e: &EventInfo<'_>, out: &mut Vec<Stmt>) {
+    category_stmts(e, out);
+    event_stmts(e, out);
+}
+
+/// The owner's rows of an applied fact (`customer_stats`, `sale_facts`, `return_facts`,
+/// `member_days`, `daily_stats`): everything but the customer categories, which tills
+/// pull ([`category_stmts`]). The SQLite backend writes these behind the event log
+/// ([`super::projection`]).
 pub fn event_stmts(e: &EventInfo<'_>, out: &mut Vec<Stmt>) {
     let d = day(e.event_time);
     let at = ts(e.event_time);
@@ -165,7 +176,6 @@ pub fn event_stmts(e: &EventInfo<'_>, out: &mut Vec<Stmt>) {
             ..
         } => {
             let earned = sale_points_earned(e.fact);
-            category_stmts(e, out);
             let mut cats: Vec<&str> = lines
                 .iter()
                 .filter_map(|l| l.category.as_deref())
@@ -279,7 +289,7 @@ pub fn event_stmts(e: &EventInfo<'_>, out: &mut Vec<Stmt>) {
             account_uid,
             duplicate_uid,
             ..
-        } => merge_category_stmts(account_uid, duplicate_uid, out),
+        } => merge_stats_stmts(account_uid, duplicate_uid, out),
     }
 }
 
@@ -289,11 +299,22 @@ pub fn event_stmts(e: &EventInfo<'_>, out: &mut Vec<Stmt>) {
 /// for other facts: a return does not change the summary (it counts purchase occasions;
 /// a returned purchase still says what the customer came for).
 pub fn category_stmts(e: &EventInfo<'_>, out: &mut Vec<Stmt>) {
-    let Fact::Sale {
-        account_uid, lines, ..
-    } = e.fact
-    else {
-        return;
+    fact_category_stmts(e.fact, e.event_time, out);
+}
+
+/// [`category_stmts`] of a fact applied at `event_time` (`min(recorded_at, received_at)`):
+/// a sale's categories, a merge's move of the duplicate's summary.
+pub fn fact_category_stmts(fact: &Fact, event_time: DateTime<Utc>, out: &mut Vec<Stmt>) {
+    let (account_uid, lines) = match fact {
+        Fact::Sale {
+            account_uid, lines, ..
+        } => (account_uid, lines),
+        Fact::Merge {
+            account_uid,
+            duplicate_uid,
+            ..
+        } => return merge_category_stmts(account_uid, duplicate_uid, out),
+        _ => return,
     };
     let mut per: std::collections::BTreeMap<String, i64> = Default::default();
     for l in lines {
@@ -302,7 +323,7 @@ pub fn category_stmts(e: &EventInfo<'_>, out: &mut Vec<Stmt>) {
             *a = a.saturating_add(l.amount.max(0));
         }
     }
-    let at = ts(e.event_time);
+    let at = ts(event_time);
     for (category, amount) in per {
         out.push(Stmt::new(
             "INSERT INTO customer_categories (account_uid, category, purchases, amount, last_at)
@@ -324,11 +345,10 @@ pub fn category_stmts(e: &EventInfo<'_>, out: &mut Vec<Stmt>) {
 
 /// A merge: the survivor's member row takes the duplicate's purchases, spend and purchase
 /// dates, and the duplicate's row goes (the same person counts once among members,
-/// segments, LTV, and appears once on the trigger lists); the survivor's category summary
-/// takes the duplicate's (purchases and amounts add up, the later `last_at` wins). Past
-/// sales keep their member number (`sale_facts`, `member_days`): a period before the merge
-/// counts the two enrolments as two buyers.
-fn merge_category_stmts(survivor: &str, duplicate: &str, out: &mut Vec<Stmt>) {
+/// segments, LTV, and appears once on the trigger lists). Past sales keep their member
+/// number (`sale_facts`, `member_days`): a period before the merge counts the two
+/// enrolments as two buyers. The categories: [`merge_category_stmts`].
+fn merge_stats_stmts(survivor: &str, duplicate: &str, out: &mut Vec<Stmt>) {
     out.push(Stmt::new(
         "UPDATE customer_stats SET
             purchases = customer_stats.purchases + d.purchases,
@@ -350,6 +370,11 @@ fn merge_category_stmts(survivor: &str, duplicate: &str, out: &mut Vec<Stmt>) {
         "DELETE FROM customer_stats WHERE account_uid = $1",
         vec![Val::text(duplicate)],
     ));
+}
+
+/// A merge: the survivor's category summary takes the duplicate's (purchases and amounts
+/// add up, the later `last_at` wins).
+fn merge_category_stmts(survivor: &str, duplicate: &str, out: &mut Vec<Stmt>) {
     out.push(Stmt::new(
         "INSERT INTO customer_categories (account_uid, category, purchases, amount, last_at)
          SELECT $1, category, purchases, amount, last_at FROM customer_categories

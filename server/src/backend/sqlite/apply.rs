@@ -125,18 +125,34 @@ pub fn apply_event(
         std::borrow::Cow::Borrowed(&e.fact)
     };
     let plan = apply::plan(&fact, &op, e.recorded_at.min(received_at), loaded)?;
-    write(c, till_id, e, &fact, fact_json, hash, received_at, &plan)?;
+    let applied = match &fact {
+        std::borrow::Cow::Owned(f) => Some(serde_json::to_string(f).map_err(BackendError::from)?),
+        std::borrow::Cow::Borrowed(_) => None,
+    };
+    let event = EventText {
+        fact: fact_json,
+        applied: applied.as_deref(),
+        hash,
+    };
+    write(c, till_id, e, &fact, &event, received_at, &plan)?;
     Ok(plan.notes(e))
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The stored texts of an event: the fact as sent, as applied (if redirected), its hash.
+struct EventText<'a> {
+    fact: &'a str,
+    applied: Option<&'a str>,
+    hash: &'a str,
+}
+
+/// Writes the plan and the event row, and the customer categories tills pull; the owner's
+/// rows follow behind the event log ([`crate::backend::analytics::projection`]).
 fn write(
     c: &Connection,
     till_id: &str,
     e: &EventEnvelope,
     fact: &Fact,
-    fact_json: &str,
-    hash: &str,
+    event: &EventText<'_>,
     received_at: DateTime<Utc>,
     plan: &Plan,
 ) -> rusqlite::Result<()> {
@@ -212,33 +228,23 @@ fn write(
         ])?;
     }
     c.prepare_cached(
-        "INSERT INTO events (till_id, seq, op_id, hash, gseq, recorded_at, received_at, fact)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO events (till_id, seq, op_id, hash, gseq, recorded_at, received_at, fact,
+            applied_fact)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
     .execute(params![
         till_id,
         e.seq,
         op,
-        hash,
+        event.hash,
         gseq,
         ts(e.recorded_at),
         now,
-        fact_json
+        event.fact,
+        event.applied
     ])?;
-    let store_id: String = c
-        .prepare_cached("SELECT store_id FROM tills WHERE id = ?1")?
-        .query_row([till_id], |r| r.get(0))?;
-    let stmts = record::applied_stmts(
-        &record::EventInfo {
-            op_id: &op,
-            till_id,
-            store_id: &store_id,
-            gseq,
-            event_time: e.recorded_at.min(received_at),
-            fact,
-        },
-        &plan.summaries,
-    );
+    let mut stmts = Vec::new();
+    record::fact_category_stmts(fact, e.recorded_at.min(received_at), &mut stmts);
     super::analytics::exec(c, &stmts, Some(gseq))?;
     Ok(())
 }

@@ -37,6 +37,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0006_merged_accounts",
         sql: include_str!("../../../../migrations/server/sqlite/0006_merged_accounts.sql"),
     },
+    Migration {
+        version: 7,
+        name: "0007_analytics_projection",
+        sql: include_str!("../../../../migrations/server/sqlite/0007_analytics_projection.sql"),
+    },
 ];
 
 /// Checks that every applied migration is known and unchanged, then applies the missing

@@ -92,6 +92,12 @@ fn apply_in_tx(
         source.written(chunk.len());
     }
     tx.execute("UPDATE counters SET value = ?1 WHERE name = 'gseq'", [gseq])?;
+    // The batch wrote its own analytics rows (the caller caught the projection up first).
+    super::analytics::exec(
+        &tx,
+        &[crate::backend::analytics::projection::advance_to_end()],
+        None,
+    )?;
     tx.execute(
         "UPDATE till_cursors SET last_seq = ?2 WHERE till_id = ?1",
         params![SERVER_TILL, seq],

@@ -1,0 +1,176 @@
+//! Runs the analytics projection ([`crate::backend::analytics::projection`]) on the
+//! SQLite writer: a page per transaction on a thread of its own while uploads pause (or
+//! when more than [`MAX_LAG`] events wait), and to the end, in the caller's transaction,
+//! before the owner's tables are read or written ([`catch_up`]).
+
+use super::analytics::{exec, query};
+use super::apply::load_book;
+use super::lock;
+use crate::backend::analytics::projection::{self, MAX_LAG, PAGE};
+use crate::backend::analytics::record::{summarize, summary_stmt};
+use crate::backend::{BackendError, Result};
+use rusqlite::{Connection, TransactionBehavior};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How often the thread looks for waiting events.
+const TICK: Duration = Duration::from_millis(100);
+/// Uploads paused this long: the thread projects.
+const IDLE: Duration = Duration::from_millis(200);
+
+/// Projects the next page in the caller's transaction; returns how many events.
+pub fn project_page(c: &Connection) -> Result<usize> {
+    let at = query(c, &projection::position_query())?
+        .first()
+        .map(|r| r[0].int())
+        .ok_or_else(|| BackendError::Corrupt("analytics_state has no projected_gseq".into()))?;
+    let rows = query(c, &projection::events_query(at, PAGE))?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let page = projection::plan(&rows)?;
+    let mut stmts = page.stmts;
+    for (uid, at) in &page.accounts {
+        if let Some(book) = load_book(c, uid)? {
+            stmts.push(summary_stmt(&summarize(&book, *at)));
+        }
+    }
+    stmts.push(projection::advance(page.last_gseq));
+    exec(c, &stmts, None)?;
+    Ok(rows.len())
+}
+
+/// Projects every waiting event in the caller's transaction; returns how many.
+pub fn catch_up(c: &Connection) -> Result<u64> {
+    let mut n = 0;
+    loop {
+        let k = project_page(c)?;
+        n += k as u64;
+        if k < PAGE as usize {
+            return Ok(n);
+        }
+    }
+}
+
+/// Events applied and not yet projected, as the writer counts them (changed only with the
+/// writer's lock held, so "0" is exact when read under it).
+pub struct Lag {
+    waiting: AtomicU64,
+    last_upload: Mutex<Instant>,
+}
+
+impl Lag {
+    /// At start: whatever a previous run left waiting is looked for once.
+    pub fn new() -> Lag {
+        Lag {
+            waiting: AtomicU64::new(1),
+            last_upload: Mutex::new(Instant::now()),
+        }
+    }
+
+    /// `n` events of an upload were applied (the writer's lock held).
+    pub fn uploaded(&self, n: usize) {
+        self.waiting.fetch_add(n as u64, Ordering::SeqCst);
+        *lock(&self.last_upload) = Instant::now();
+    }
+
+    /// Events were applied outside uploads (a merge).
+    pub fn applied(&self, n: usize) {
+        self.waiting.fetch_add(n as u64, Ordering::SeqCst);
+    }
+
+    /// Everything is projected (the writer's lock held).
+    pub fn caught_up(&self) {
+        self.waiting.store(0, Ordering::SeqCst);
+    }
+
+    pub fn waiting(&self) -> u64 {
+        self.waiting.load(Ordering::SeqCst)
+    }
+
+    fn projected(&self, n: usize) {
+        let _ = self
+            .waiting
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |w| {
+                Some(w.saturating_sub(n as u64).max(1))
+            });
+    }
+
+    fn idle(&self) -> bool {
+        lock(&self.last_upload).elapsed() >= IDLE
+    }
+}
+
+/// Projects every waiting event in one IMMEDIATE transaction of `c` (the writer).
+pub fn catch_up_now(c: &mut Connection, lag: &Lag) -> Result<u64> {
+    if lag.waiting() == 0 {
+        return Ok(0);
+    }
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let n = catch_up(&tx)?;
+    tx.commit()?;
+    lag.caught_up();
+    Ok(n)
+}
+
+/// The thread projecting in the background; stops when dropped.
+pub struct Projector {
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Projector {
+    pub fn start(conn: Arc<Mutex<Connection>>, lag: Arc<Lag>) -> Result<Projector> {
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("analytics".into())
+            .spawn(move || {
+                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                    stopped.recv_timeout(TICK)
+                {
+                    while lag.waiting() > 0 && (lag.idle() || lag.waiting() >= MAX_LAG) {
+                        match one_page(&mut lock(&conn), &lag) {
+                            Ok(true) => {}
+                            Ok(false) => break,
+                            Err(e) => {
+                                tracing::warn!(
+                                    code = e.code(),
+                                    "analytics projection failed (retried; owner reads \
+                                     catch up themselves): {e}"
+                                );
+                                break;
+                            }
+                        }
+                    }
+                }
+            })
+            .map_err(|e| BackendError::Db(format!("cannot start the analytics thread: {e}")))?;
+        Ok(Projector {
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+}
+
+/// One page in a transaction of its own; `true` if more may wait.
+fn one_page(c: &mut Connection, lag: &Lag) -> Result<bool> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let n = project_page(&tx)?;
+    tx.commit()?;
+    if n < PAGE as usize {
+        lag.caught_up();
+        return Ok(false);
+    }
+    lag.projected(n);
+    Ok(true)
+}
+
+impl Drop for Projector {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
