@@ -151,6 +151,16 @@ impl ServerEventSource for OneChunk {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_batch_after_waiting_uploads_counts_both() {
+    server_batch_after_waiting_uploads(false).await
+}
+
+/// The CLI's import while the server runs: another process, the same file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_batch_of_another_process_counts_the_servers_uploads() {
+    server_batch_after_waiting_uploads(true).await
+}
+
+async fn server_batch_after_waiting_uploads(other_process: bool) {
     let s = start(Db::Sqlite).await;
     let till = s.till("Main").await;
     s.upload(
@@ -181,10 +191,21 @@ async fn a_server_batch_after_waiting_uploads_counts_both() {
         fact: adjust,
         label: "row 1".into(),
     }];
-    s.backend
+    let other = match other_process {
+        true => {
+            let b = backend::open(&s.db_url).await.unwrap();
+            b.migrate().await.unwrap();
+            Some(b)
+        }
+        false => None,
+    };
+    other
+        .as_ref()
+        .unwrap_or(&s.backend)
         .apply_server_batch(batch, Box::new(OneChunk(Some(events))))
         .await
         .unwrap();
+    drop(other);
     let f = file(&s);
     let (at, last) = position(&f);
     assert_eq!(at, last, "the batch caught up, then wrote its own rows");

@@ -395,8 +395,12 @@ impl Backend for SqliteBackend {
     ) -> Result<ServerBatchOutcome> {
         let lag = self.lag.clone();
         self.run(move |c| {
-            projector::catch_up_now(c, &lag)?;
-            server_batch::apply(c, &batch, source.as_mut())
+            let out = server_batch::apply(c, &batch, source.as_mut())?;
+            if matches!(out, ServerBatchOutcome::Applied(_)) {
+                // It projected everything before it in its transaction.
+                lag.caught_up();
+            }
+            Ok(out)
         })
         .await
     }

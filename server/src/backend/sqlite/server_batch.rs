@@ -67,6 +67,10 @@ fn apply_in_tx(
     if let Some(r) = record(&tx, &batch.id)? {
         return Ok(ServerBatchOutcome::AlreadyApplied(r));
     }
+    // The owner's rows of every event before the batch first, in the same transaction (so
+    // no other process's upload can slip in between): the batch writes its own and moves
+    // the projection's position past them.
+    super::projector::catch_up(&tx)?;
     let start_seq: i64 = tx
         .query_row(
             "SELECT last_seq FROM till_cursors WHERE till_id = ?1",
@@ -92,7 +96,7 @@ fn apply_in_tx(
         source.written(chunk.len());
     }
     tx.execute("UPDATE counters SET value = ?1 WHERE name = 'gseq'", [gseq])?;
-    // The batch wrote its own analytics rows (the caller caught the projection up first).
+    // The batch wrote its own analytics rows (after catching the projection up, above).
     super::analytics::exec(
         &tx,
         &[crate::backend::analytics::projection::advance_to_end()],
