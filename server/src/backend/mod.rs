@@ -160,11 +160,15 @@ pub trait Backend: Send + Sync + 'static {
     async fn members_page(&self, after: Option<&str>, limit: u32) -> Result<MembersPage>;
 
     /// Runs read-only statements of the shared owner SQL ([`analytics`]) in one consistent
-    /// snapshot; their rows in order.
+    /// snapshot that includes every applied event's analytics rows; their rows in order.
     async fn query(&self, queries: Vec<analytics::Stmt>) -> Result<Vec<analytics::Rows>>;
 
     /// Runs statements of the shared owner SQL in ONE write transaction (a [`analytics::Val::Gseq`]
-    /// parameter takes the next gseq); rows changed per statement.
+    /// parameter takes the next gseq); rows changed per statement. They must not depend on
+    /// the applied events' analytics rows, which the SQLite backend may still be projecting
+    /// ([`analytics::projection`]): rows of their own (an NPS answer, a program version) or
+    /// additions in any order (a sale without a card's day totals). Tills call it with every
+    /// sync cycle, so it never waits for the projection.
     async fn execute(&self, stmts: Vec<analytics::Stmt>) -> Result<Vec<u64>>;
 
     /// The expiry sweep: expires every lot past `now`, records the points per day and

@@ -431,9 +431,7 @@ impl Backend for SqliteBackend {
     }
 
     async fn execute(&self, stmts: Vec<Stmt>) -> Result<Vec<u64>> {
-        let lag = self.lag.clone();
         self.run(move |c| {
-            projector::catch_up_now(c, &lag)?;
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let n = analytics::exec(&tx, &stmts, None)?;
             tx.commit()?;

@@ -8,9 +8,9 @@
 //! projected exactly once: its rows and the new position commit together.
 //!
 //! When it runs (`sqlite::projector`): while uploads pause, and whenever more than
-//! [`MAX_LAG`] events wait; and always to the end before anything reads or writes the
-//! owner's tables (dashboard, trigger lists, segments, the expiry sweep, a server batch),
-//! so every read sees every applied event, as before.
+//! [`MAX_LAG`] events wait; and always to the end before anything reads the owner's tables
+//! or writes rows that depend on them (dashboard, trigger lists, segments, the expiry
+//! sweep, a server batch), so every read sees every applied event, as before.
 //!
 //! The summary of a book (`customer_stats.outstanding / shortfall / next_expiry`) is
 //! computed from the account's current book at the time of the page's last event on it:
