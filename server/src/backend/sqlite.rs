@@ -11,6 +11,7 @@
 
 mod analytics;
 mod apply;
+mod background;
 mod ingest;
 mod members;
 mod merge;
@@ -29,6 +30,7 @@ use super::{
     ServerBatchOutcome, ServerEventSource, TillRecord,
 };
 use async_trait::async_trait;
+use background::Background;
 use chrono::{DateTime, Utc};
 use loyalty_wire::{
     ChangesResponse, EventEnvelope, ReservationRequest, ReservationResponse, SnapshotPage,
@@ -68,8 +70,8 @@ pub struct SqliteBackend {
     uploads: Arc<Mutex<Vec<Queued>>>,
     /// Events applied and not yet in the owner's analytics ([`projector`]).
     lag: Arc<projector::Lag>,
-    _projector: projector::Projector,
-    _checkpointer: Checkpointer,
+    _projector: Background,
+    _checkpointer: Background,
 }
 
 /// Copies the WAL into the database on a thread and connection of its own (`PRAGMA
@@ -78,44 +80,13 @@ pub struct SqliteBackend {
 /// crosses 1 000 WAL pages copies them all before its upload is answered, and a page
 /// rewritten by every commit (an account's book, a day's totals) is copied every time.
 /// Stops when dropped.
-struct Checkpointer {
-    stop: Option<std::sync::mpsc::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Checkpointer {
-    fn start(path: &Path) -> Result<Checkpointer> {
-        let conn = connect(path)?;
-        let (stop, stopped) = std::sync::mpsc::channel::<()>();
-        let thread = std::thread::Builder::new()
-            .name("sqlite-checkpoint".into())
-            .spawn(move || {
-                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
-                    stopped.recv_timeout(CHECKPOINT_EVERY)
-                {
-                    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
-                    {
-                        tracing::warn!(
-                            "WAL checkpoint failed (the writer's backstop remains): {e}"
-                        );
-                    }
-                }
-            })
-            .map_err(|e| BackendError::Db(format!("cannot start the checkpoint thread: {e}")))?;
-        Ok(Checkpointer {
-            stop: Some(stop),
-            thread: Some(thread),
-        })
-    }
-}
-
-impl Drop for Checkpointer {
-    fn drop(&mut self) {
-        drop(self.stop.take());
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+fn checkpointer(path: &Path) -> Result<Background> {
+    let conn = connect(path)?;
+    Background::start("sqlite-checkpoint", CHECKPOINT_EVERY, move || {
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!("WAL checkpoint failed (the writer's backstop remains): {e}");
         }
-    }
+    })
 }
 
 impl SqliteBackend {
@@ -128,14 +99,14 @@ impl SqliteBackend {
             conn.execute_batch(&format!(
                 "PRAGMA wal_autocheckpoint={CHECKPOINT_BACKSTOP_PAGES}"
             ))?;
-            Ok::<_, BackendError>((conn, connect(&path)?, Checkpointer::start(&path)?))
+            Ok::<_, BackendError>((conn, connect(&path)?, checkpointer(&path)?))
         })
         .await
         .map_err(|e| BackendError::Db(format!("opening worker failed: {e}")))??;
         let conn = Arc::new(Mutex::new(conn));
         let lag = Arc::new(projector::Lag::new());
         Ok(SqliteBackend {
-            _projector: projector::Projector::start(conn.clone(), lag.clone())?,
+            _projector: projector::start(conn.clone(), lag.clone())?,
             conn,
             reader: Arc::new(Mutex::new(reader)),
             tokens: TokenCache::default(),

@@ -53,11 +53,19 @@ pub fn categories_mark_done() -> Stmt {
 
 /// Events after a gseq: `gseq, op_id, till_id, store_id, recorded_at, received_at, fact`.
 pub fn events_query(after_gseq: i64) -> Stmt {
+    events_page(after_gseq, PAGE, "e.fact")
+}
+
+/// At most `limit` events after a gseq, the fact read as `fact` (an SQL expression over
+/// `e`), in the columns [`EventRow::parse`] reads.
+pub fn events_page(after_gseq: i64, limit: i64, fact: &str) -> Stmt {
     Stmt::new(
-        "SELECT e.gseq, e.op_id, e.till_id, t.store_id, e.recorded_at, e.received_at, e.fact
-         FROM events e JOIN tills t ON t.id = e.till_id
-         WHERE e.gseq > $1 ORDER BY e.gseq LIMIT $2",
-        vec![Val::Int(after_gseq), Val::Int(PAGE)],
+        format!(
+            "SELECT e.gseq, e.op_id, e.till_id, t.store_id, e.recorded_at, e.received_at, {fact}
+             FROM events e JOIN tills t ON t.id = e.till_id
+             WHERE e.gseq > $1 ORDER BY e.gseq LIMIT $2"
+        ),
+        vec![Val::Int(after_gseq), Val::Int(limit)],
     )
 }
 

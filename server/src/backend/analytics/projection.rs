@@ -58,13 +58,7 @@ pub fn advance_to_end() -> Stmt {
 /// The next page of events after `after`, as the backfill reads them, the fact as it was
 /// applied (a fact naming a merged account: redirected to the survivor).
 pub fn events_query(after: i64, limit: i64) -> Stmt {
-    Stmt::new(
-        "SELECT e.gseq, e.op_id, e.till_id, t.store_id, e.recorded_at, e.received_at,
-            COALESCE(e.applied_fact, e.fact)
-         FROM events e JOIN tills t ON t.id = e.till_id
-         WHERE e.gseq > $1 ORDER BY e.gseq LIMIT $2",
-        vec![Val::Int(after), Val::Int(limit)],
-    )
+    super::backfill::events_page(after, limit, "COALESCE(e.applied_fact, e.fact)")
 }
 
 /// `book` of an account (no row: merged away or unknown).

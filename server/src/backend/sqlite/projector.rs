@@ -5,6 +5,7 @@
 
 use super::analytics::{exec, query};
 use super::apply::load_book;
+use super::background::Background;
 use super::lock;
 use crate::backend::analytics::projection::{self, MAX_LAG, PAGE};
 use crate::backend::analytics::record::{summarize, summary_stmt};
@@ -114,43 +115,24 @@ pub fn catch_up_now(c: &mut Connection, lag: &Lag) -> Result<u64> {
     Ok(n)
 }
 
-/// The thread projecting in the background; stops when dropped.
-pub struct Projector {
-    stop: Option<std::sync::mpsc::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Projector {
-    pub fn start(conn: Arc<Mutex<Connection>>, lag: Arc<Lag>) -> Result<Projector> {
-        let (stop, stopped) = std::sync::mpsc::channel::<()>();
-        let thread = std::thread::Builder::new()
-            .name("analytics".into())
-            .spawn(move || {
-                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
-                    stopped.recv_timeout(TICK)
-                {
-                    while lag.waiting() > 0 && (lag.idle() || lag.waiting() >= MAX_LAG) {
-                        match one_page(&mut lock(&conn), &lag) {
-                            Ok(true) => {}
-                            Ok(false) => break,
-                            Err(e) => {
-                                tracing::warn!(
-                                    code = e.code(),
-                                    "analytics projection failed (retried; owner reads \
-                                     catch up themselves): {e}"
-                                );
-                                break;
-                            }
-                        }
-                    }
+/// Starts the thread projecting in the background; it stops when the handle is dropped.
+pub fn start(conn: Arc<Mutex<Connection>>, lag: Arc<Lag>) -> Result<Background> {
+    Background::start("analytics", TICK, move || {
+        while lag.waiting() > 0 && (lag.idle() || lag.waiting() >= MAX_LAG) {
+            match one_page(&mut lock(&conn), &lag) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    tracing::warn!(
+                        code = e.code(),
+                        "analytics projection failed (retried; owner reads catch up \
+                         themselves): {e}"
+                    );
+                    break;
                 }
-            })
-            .map_err(|e| BackendError::Db(format!("cannot start the analytics thread: {e}")))?;
-        Ok(Projector {
-            stop: Some(stop),
-            thread: Some(thread),
-        })
-    }
+            }
+        }
+    })
 }
 
 /// One page in a transaction of its own; `true` if more may wait.
@@ -164,13 +146,4 @@ fn one_page(c: &mut Connection, lag: &Lag) -> Result<bool> {
     }
     lag.projected(n);
     Ok(true)
-}
-
-impl Drop for Projector {
-    fn drop(&mut self) {
-        drop(self.stop.take());
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
 }
