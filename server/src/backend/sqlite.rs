@@ -1,9 +1,9 @@
 //! The SQLite backend: one writing connection behind a mutex, used from `spawn_blocking`;
 //! WAL, `synchronous=FULL`. Every method is one IMMEDIATE transaction, except uploads:
 //! those waiting for the connection share one (group commit, see `ingest`). The reads
-//! tills make all the time (token lookups, changes, snapshot pages) go through a second,
-//! reading connection: under WAL they see the last commit and never wait for the writer's
-//! fsync; token lookups are also cached for a second ([`TokenCache`]). The owner's
+//! tills make all the time (token lookups, changes, snapshot pages) go through a pool of
+//! reading connections ([`readers`]): under WAL they see the last commit and never wait
+//! for the writer's fsync or for each other; token lookups are also cached for a second ([`TokenCache`]). The owner's
 //! analytics rows follow the event log on the same writer ([`projector`]): an upload's
 //! transaction leaves them out, owner reads catch them up first.
 //! The SQL is kept to what PostgreSQL runs too (`?N` placeholders aside), so the Postgres
@@ -17,6 +17,7 @@ mod members;
 mod merge;
 mod migrate;
 mod projector;
+mod readers;
 mod reads;
 mod reserve;
 mod server_batch;
@@ -64,7 +65,7 @@ type Queued = (ingest::Upload, oneshot::Sender<Result<UploadResponse>>);
 /// The SQLite implementation of [`Backend`].
 pub struct SqliteBackend {
     conn: Arc<Mutex<Connection>>,
-    reader: Arc<Mutex<Connection>>,
+    readers: Arc<readers::Readers>,
     /// Device tokens looked up in the last second (see [`TokenCache`]).
     tokens: TokenCache,
     uploads: Arc<Mutex<Vec<Queued>>>,
@@ -94,12 +95,15 @@ impl SqliteBackend {
     /// [`Backend::migrate`] next.
     pub async fn open(path: &Path) -> Result<Self> {
         let path = path.to_path_buf();
-        let (conn, reader, checkpointer) = tokio::task::spawn_blocking(move || {
+        let (conn, readers, checkpointer) = tokio::task::spawn_blocking(move || {
             let conn = connect(&path)?;
             conn.execute_batch(&format!(
                 "PRAGMA wal_autocheckpoint={CHECKPOINT_BACKSTOP_PAGES}"
             ))?;
-            Ok::<_, BackendError>((conn, connect(&path)?, checkpointer(&path)?))
+            let readers = (0..readers::READERS)
+                .map(|_| connect(&path))
+                .collect::<Result<Vec<_>>>()?;
+            Ok::<_, BackendError>((conn, readers, checkpointer(&path)?))
         })
         .await
         .map_err(|e| BackendError::Db(format!("opening worker failed: {e}")))??;
@@ -108,7 +112,7 @@ impl SqliteBackend {
         Ok(SqliteBackend {
             _projector: projector::start(conn.clone(), lag.clone())?,
             conn,
-            reader: Arc::new(Mutex::new(reader)),
+            readers: Arc::new(readers::Readers::new(readers)),
             tokens: TokenCache::default(),
             uploads: Arc::new(Mutex::new(Vec::new())),
             lag,
@@ -166,14 +170,14 @@ impl SqliteBackend {
             .map_err(|e| BackendError::Db(format!("database worker failed: {e}")))?
     }
 
-    /// Runs a read-only `f` on the reading connection in a blocking worker.
+    /// Runs a read-only `f` on a free reading connection in a blocking worker.
     async fn read<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
     {
-        let conn = self.reader.clone();
-        tokio::task::spawn_blocking(move || f(&mut lock(&conn)))
+        let readers = self.readers.clone();
+        tokio::task::spawn_blocking(move || f(&mut readers.get()))
             .await
             .map_err(|e| BackendError::Db(format!("database worker failed: {e}")))?
     }
