@@ -64,9 +64,6 @@ pub(crate) fn defer(
 /// Materialises the account's deferred book, if it has one: to be called before anything
 /// reads or writes its lots or ledger for a change.
 pub(crate) fn ensure(conn: &Connection, account: i64) -> Result<()> {
-    if !is_deferred(conn, account)? {
-        return Ok(());
-    }
     let Some((book, op, at)) = deferred(conn, account)? else {
         return Ok(());
     };

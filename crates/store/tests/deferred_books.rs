@@ -11,7 +11,8 @@ use chrono::{DateTime, Duration, Utc};
 use loyalty_store::{NewCustomer, ReturnItems, ReturnRequest, Store};
 use support_sync::server::Server;
 use support_sync::{
-    account_ids, assert_account_matches, assert_store_matches_books, deferred_book, open, t, t0,
+    account_ids, assert_account_matches, assert_store_matches_books, checkout, deferred_book, open,
+    t, t0,
 };
 use uuid::Uuid;
 
@@ -42,10 +43,6 @@ fn pull(server: &Server, s: &mut Store, till: &str, now: DateTime<Utc>) {
     assert_eq!(s.check_invariants().expect("invariants"), Vec::<i64>::new());
 }
 
-fn sale(s: &mut Store, card: &str, amount: i64, spend: i64, now: DateTime<Utc>) -> String {
-    support_sync::checkout(s, card, amount, spend, now)
-}
-
 /// `(uid, card, customer id)` of a customer enrolled on T01.
 type Person = (String, String, i64);
 
@@ -68,7 +65,7 @@ fn world() -> (tempfile::TempDir, Store, Store, Server, Vec<Person>) {
                 t0(),
             )
             .expect("enrol");
-        sale(&mut t1, &e.card, 40_000 + 10_000 * i as i64, 0, t(1));
+        checkout(&mut t1, &e.card, 40_000 + 10_000 * i as i64, 0, t(1));
         let uid = t1
             .customer(e.customer_id, t(1))
             .expect("customer")
@@ -111,7 +108,7 @@ fn using_the_account_here_materialises_its_book_first() {
     let ids = account_ids(&t2);
     let (anna, boris, vera) = (&people[0], &people[1], &people[2]);
     // A sale spending the welcome points: the book's lots are written, then spent from.
-    let receipt_no = sale(&mut t2, &anna.1, 30_000, 50, t(20));
+    let receipt_no = checkout(&mut t2, &anna.1, 30_000, 50, t(20));
     let a = ids[&anna.0];
     assert!(deferred_book(&t2, a).is_none());
     assert!(lot_rows(&t2, a) >= 3, "welcome, T01's sale, this sale");

@@ -3,9 +3,10 @@
 //! those waiting for the connection share one (group commit, see `ingest`). The reads
 //! tills make all the time (token lookups, changes, snapshot pages) go through a pool of
 //! reading connections ([`readers`]): under WAL they see the last commit and never wait
-//! for the writer's fsync or for each other; token lookups are also cached for a second ([`TokenCache`]). The owner's
-//! analytics rows follow the event log on the same writer ([`projector`]): an upload's
-//! transaction leaves them out, owner reads catch them up first.
+//! for the writer's fsync or for each other; token lookups are also cached for a second
+//! ([`TokenCache`]). The owner's analytics rows follow the event log on the same writer
+//! ([`projector`]): an upload's transaction leaves them out, owner reads catch them up
+//! first.
 //! The SQL is kept to what PostgreSQL runs too (`?N` placeholders aside), so the Postgres
 //! module can mirror it statement by statement.
 
