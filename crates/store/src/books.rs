@@ -189,7 +189,7 @@ fn deferred(conn: &Connection, account: i64) -> Result<Option<(AccountBook, Stri
         .prepare_cached(
             "SELECT server_book, server_book_op, server_book_at, uid, shortfall, lifetime_spend,
                     lifetime_purchases, stamps, birthday_bonus_year, referral_pending, club_until
-             FROM accounts WHERE id = ?1",
+             FROM accounts WHERE id = ?1 AND server_book IS NOT NULL",
         )?
         .query_row([account], |r| {
             Ok((
