@@ -42,15 +42,7 @@ pub(crate) fn defer(
     now: DateTime<Utc>,
 ) -> Result<Points> {
     let before = if created { 0 } else { points_of(tx, account)? };
-    let json = encode_lots(book)?;
-    // One statement: the book, its shortfall and counters, the scan's cache marked stale.
-    let values = std::iter::once(Value::from(account))
-        .chain(counter_values(book))
-        .chain([
-            Value::from(json),
-            Value::from(op.to_string()),
-            Value::from(ms(now)),
-        ]);
+    let values = std::iter::once(Value::from(account)).chain(deferred_values(book, op, now)?);
     tx.prepare_cached(
         "UPDATE accounts SET shortfall = ?2, lifetime_spend = ?3, lifetime_purchases = ?4,
             stamps = ?5, birthday_bonus_year = ?6, referral_pending = ?7, club_until = ?8,
@@ -59,6 +51,30 @@ pub(crate) fn defer(
     )?
     .execute(params_from_iter(values))?;
     Ok(net(book).saturating_sub(before))
+}
+
+/// The account columns [`defer`] writes, in its order: shortfall, lifetime spend and
+/// purchases, stamps, birthday bonus year, referral pending, club until, then the stored
+/// book, its op and time (a new account is inserted with them in one statement:
+/// `sync_upsert::insert_new_account`).
+pub(crate) fn deferred_values(
+    book: &AccountBook,
+    op: &str,
+    now: DateTime<Utc>,
+) -> Result<[Value; 10]> {
+    let [a, b, c, d, e, f, g] = counter_values(book);
+    Ok([
+        a,
+        b,
+        c,
+        d,
+        e,
+        f,
+        g,
+        Value::from(encode_lots(book)?),
+        Value::from(op.to_string()),
+        Value::from(ms(now)),
+    ])
 }
 
 /// Materialises the account's deferred book, if it has one: to be called before anything
@@ -229,7 +245,7 @@ fn deferred(conn: &Connection, account: i64) -> Result<Option<(AccountBook, Stri
 }
 
 /// `Σ remaining − shortfall` of a book: what its ledger sums to once materialised.
-fn net(book: &AccountBook) -> Points {
+pub(crate) fn net(book: &AccountBook) -> Points {
     book.lots
         .iter()
         .map(|l| l.remaining)

@@ -71,6 +71,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0011_outbox_sales_index",
         sql: include_str!("../../../migrations/till/0011_outbox_sales_index.sql"),
     },
+    Migration {
+        version: 12,
+        name: "0012_customers_phone_index",
+        sql: include_str!("../../../migrations/till/0012_customers_phone_index.sql"),
+    },
 ];
 
 /// SQLite page cache: 16 MiB (negative = KiB), keeps RSS modest at a million members.
@@ -81,6 +86,9 @@ pub fn open_connection(path: &Path) -> Result<Connection> {
     let mut conn = Connection::open(path)?;
     configure(&conn)?;
     migrate(&mut conn, MIGRATIONS)?;
+    // A first start cut short left the customers' phone and name indexes out; the phones
+    // it clears are those a completed one would have cleared (`bulk.rs`).
+    crate::bulk::restore(&mut conn)?;
     Ok(conn)
 }
 
@@ -139,6 +147,20 @@ pub fn migrate(conn: &mut Connection, migrations: &[Migration]) -> Result<()> {
             Some(_) => {}
         }
     }
+    // Foreign keys are not enforced while a migration runs (a table rebuilt by the
+    // documented create-copy-drop-rename steps would fail its children otherwise); every
+    // key is checked before the migration commits.
+    conn.execute_batch("PRAGMA foreign_keys=OFF")?;
+    let applied = apply_pending(conn, migrations);
+    let restored = conn.execute_batch("PRAGMA foreign_keys=ON");
+    applied?;
+    restored?;
+    Ok(())
+}
+
+/// The migrations not yet applied, each in its own IMMEDIATE transaction with its
+/// `foreign_key_check`.
+fn apply_pending(conn: &mut Connection, migrations: &[Migration]) -> Result<()> {
     for m in migrations {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let done: Option<i64> = tx
@@ -150,6 +172,15 @@ pub fn migrate(conn: &mut Connection, migrations: &[Migration]) -> Result<()> {
             .optional()?;
         if done.is_none() {
             tx.execute_batch(m.sql)?;
+            let broken: Option<String> = tx
+                .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
+                .optional()?;
+            if let Some(table) = broken {
+                return Err(StoreError::Corrupt(format!(
+                    "migration {} leaves a broken foreign key in {table}",
+                    m.name
+                )));
+            }
             tx.execute(
                 "INSERT INTO schema_migrations (version, name, checksum, applied_at)
                  VALUES (?1, ?2, ?3, ?4)",

@@ -29,6 +29,7 @@ pub mod types;
 mod adjust;
 mod audit;
 mod books;
+mod bulk;
 mod cards;
 mod categories;
 mod checkout;
@@ -101,6 +102,9 @@ pub struct Store {
     /// A first start's snapshot is being applied with the larger page cache
     /// ([`Store::apply_snapshot_page`]).
     snapshot_cache: bool,
+    /// A first start's snapshot is being written into a store that had no customer
+    /// (`bulk.rs`): a new account cannot collide with anything stored before it.
+    bulk: bool,
 }
 
 impl Store {
@@ -125,6 +129,7 @@ impl Store {
             card_prefix,
             clock_offset_ms,
             snapshot_cache: false,
+            bulk: false,
         })
     }
 

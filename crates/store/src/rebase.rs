@@ -50,7 +50,7 @@ pub const SNAPSHOT_CHECKPOINT_PAGES: i64 = 50_000;
 /// (card numbers, phones, names, lot expiries) take random inserts; with them in memory a
 /// page costs a fraction. Back to the usual 16 MiB after the last page
 /// ([`Store::end_snapshot`]).
-pub const SNAPSHOT_CACHE_KIB: i64 = 256 * 1024;
+pub const SNAPSHOT_CACHE_KIB: i64 = 64 * 1024;
 
 /// One page of server state to apply: a `changes` answer, or a snapshot page.
 #[derive(Debug, Clone, Copy)]
@@ -135,6 +135,11 @@ impl Store {
             self.conn
                 .execute_batch(&format!("PRAGMA cache_size=-{SNAPSHOT_CACHE_KIB}"))?;
             self.snapshot_cache = true;
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            self.bulk = crate::bulk::begin(&tx)?;
+            tx.commit()?;
         }
         let usual: i64 = self
             .conn
@@ -146,9 +151,12 @@ impl Store {
         let restored = self.conn.execute_batch(&format!(
             "PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint={usual}"
         ));
-        let report = applied?;
+        let mut report = applied?;
         restored?;
         if batch.cursor.is_some() {
+            report
+                .phone_conflicts
+                .extend(crate::bulk::restore(&mut self.conn)?);
             self.end_snapshot()?;
             self.conn
                 .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
@@ -156,9 +164,14 @@ impl Store {
         Ok(report)
     }
 
-    /// Back to the usual page cache after snapshot pages (the last page does it; the sync
-    /// engine calls it when a bootstrap stops half-way).
+    /// Back to the usual page cache after snapshot pages, the customers' phone and name
+    /// indexes built if the first page dropped them (`bulk.rs`; the last page does it; the
+    /// sync engine calls it when a bootstrap stops half-way: the till serves with what it
+    /// has, and the next cycle pulls every change since cursor 0 on a store that is no
+    /// longer empty).
     pub fn end_snapshot(&mut self) -> Result<()> {
+        crate::bulk::restore(&mut self.conn)?;
+        self.bulk = false;
         if self.snapshot_cache {
             self.conn
                 .execute_batch(&format!("PRAGMA cache_size=-{}", crate::db::CACHE_SIZE_KIB))?;
@@ -178,6 +191,7 @@ impl Store {
         let offset = offset_ms(batch.server_time, local_now);
         let mut report = SyncReport::default();
         let window = self.programs.at(now).tiers.window;
+        let bulk = self.bulk;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -205,18 +219,24 @@ impl Store {
                 SYNC_POSTING
             };
             let mine = touching.get(s.account_uid.as_str());
-            // An account new here that none of this till's pending facts touch: the
-            // server's book as it is, written with plain inserts.
-            let fresh = match mine {
-                None => insert_new_account(&tx, s, batch.included_upto_seq, now, &mut report)?,
-                Some(_) => None,
-            };
             // Nothing of this till's on it and no merge: the book is stored as it came,
             // its lots written when the account is next used here (`books`).
             let deferrable = mine.is_none() && post == SYNC_POSTING;
+            // An account new here that none of this till's pending facts touch: the
+            // server's book as it is, written with plain inserts.
+            let fresh = match mine {
+                None => {
+                    let defer_op = deferrable.then_some(op.as_str());
+                    let (upto, fresh_store) = (batch.included_upto_seq, bulk);
+                    insert_new_account(&tx, s, upto, defer_op, fresh_store, now, &mut report)?
+                }
+                Some(_) => None,
+            };
             let delta = match fresh {
-                Some(account) if deferrable => defer(&tx, account, true, &s.book, &op, now)?,
-                Some(account) => materialise(&tx, account, true, &s.book, (&op, post), now)?,
+                Some((_, Some(delta))) => delta,
+                Some((account, None)) => {
+                    materialise(&tx, account, true, &s.book, (&op, post), now)?
+                }
                 None => {
                     let (account, created) =
                         upsert_account(&tx, s, batch.included_upto_seq, now, &mut report)?;

@@ -3,9 +3,10 @@
 //! Runs inside the transaction of [`Store::apply_changes`](crate::Store::apply_changes).
 
 use chrono::{DateTime, Utc};
-use loyalty_domain::ProgramConfig;
+use loyalty_domain::{Points, ProgramConfig};
 use loyalty_wire::{AccountState, CardState, CustomerState};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
 use crate::error::{Result, StoreError};
 use crate::ops::ms;
@@ -154,14 +155,20 @@ fn clean_phone(p: &loyalty_domain::Profile) -> Option<&str> {
 /// here too (every account of a first start): plain inserts, none of the general path's
 /// look-ups. `None` — nothing written — when the account, its customer's uid or phone, or
 /// one of its cards already exists here: the caller takes [`upsert_account`], which decides
-/// those cases.
+/// those cases (`fresh_store`: the store had no customer when this snapshot began and the
+/// server's account uids and card numbers are unique, so they are not looked up: a
+/// repeated one fails the page on its unique index). With `defer_op` the server's book is stored on the new account row as
+/// `books::defer` stores it (returned: the points it brings); without, the caller writes
+/// it.
 pub(crate) fn insert_new_account(
     tx: &Connection,
     s: &AccountState,
     included_upto_seq: i64,
+    defer_op: Option<&str>,
+    fresh_store: bool,
     now: DateTime<Utc>,
     report: &mut SyncReport,
-) -> Result<Option<i64>> {
+) -> Result<Option<(i64, Option<Points>)>> {
     let Some(c) = &s.customer else {
         return Ok(None);
     };
@@ -176,13 +183,14 @@ pub(crate) fn insert_new_account(
     if numbers.len() != cards.len() {
         return Ok(None);
     }
-    let known = tx
-        .prepare_cached("SELECT 1 FROM accounts WHERE uid = ?1")?
-        .exists([&s.account_uid])?;
+    let known = !fresh_store
+        && tx
+            .prepare_cached("SELECT 1 FROM accounts WHERE uid = ?1")?
+            .exists([&s.account_uid])?;
     if known {
         return Ok(None);
     }
-    for number in numbers {
+    for number in numbers.into_iter().filter(|_| !fresh_store) {
         let taken = tx
             .prepare_cached("SELECT 1 FROM cards WHERE number = ?1")?
             .exists([number])?;
@@ -195,16 +203,41 @@ pub(crate) fn insert_new_account(
     };
     report.customers_added += 1;
     let (categories, upto) = crate::categories::columns(s, included_upto_seq)?;
-    tx.prepare_cached(
-        "INSERT INTO accounts (customer_id, created_at, uid, categories, categories_upto)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute(params![customer, ms(now), s.account_uid, categories, upto])?;
+    let row = [
+        Value::from(customer),
+        Value::from(ms(now)),
+        Value::from(s.account_uid.clone()),
+        categories.map_or(Value::Null, Value::from),
+        Value::from(upto),
+    ];
+    let deferred = match defer_op {
+        Some(op) => {
+            let values = row
+                .into_iter()
+                .chain(crate::books::deferred_values(&s.book, op, now)?);
+            tx.prepare_cached(
+                "INSERT INTO accounts (customer_id, created_at, uid, categories, categories_upto,
+                    shortfall, lifetime_spend, lifetime_purchases, stamps, birthday_bonus_year,
+                    referral_pending, club_until, server_book, server_book_op, server_book_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            )?
+            .execute(params_from_iter(values))?;
+            Some(crate::books::net(&s.book))
+        }
+        None => {
+            tx.prepare_cached(
+                "INSERT INTO accounts (customer_id, created_at, uid, categories, categories_upto)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params_from_iter(row))?;
+            None
+        }
+    };
     let account = tx.last_insert_rowid();
     for card in cards {
         insert_card(tx, account, &s.account_uid, card, now, report)?;
     }
-    Ok(Some(account))
+    Ok(Some((account, deferred)))
 }
 
 /// A customer row for an account the server sent without one (uid = the account uid).
