@@ -15,6 +15,7 @@
 //! the task keeps none, so either side can restart at any moment.
 
 mod backoff;
+mod bootstrap;
 mod engine;
 mod error;
 mod http;
@@ -34,5 +35,5 @@ pub use http::{reqwest_failure, HttpOptions, HttpTransport};
 pub use in_process::InProcessTransport;
 pub use status::{SyncStatus, KEEP_NOTES};
 pub use store_access::{StoreAccess, StoreOpener};
-pub use syncer::{Clock, CycleReport, SyncConfig, Syncer};
+pub use syncer::{Clock, CycleReport, SyncConfig, Syncer, SNAPSHOT_GROUP};
 pub use transport::Transport;

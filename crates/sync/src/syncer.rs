@@ -8,15 +8,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use loyalty_store::SyncBatch;
-use loyalty_wire::{Conflict, ShortfallNote, SnapshotPage, UploadRequest};
+use loyalty_wire::{Conflict, ShortfallNote, UploadRequest};
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
-use crate::error::{SyncError, TransportError};
+use crate::error::SyncError;
 use crate::status::{keep_last, SyncStatus};
 use crate::store_access::StoreAccess;
 use crate::transport::Transport;
+
+/// Accounts a first start writes per store transaction by default: a million members in
+/// twenty transactions, each holding some 50 MB of decoded pages.
+pub const SNAPSHOT_GROUP: u32 = 50_000;
 
 /// The till's raw clock (tests skew it).
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
@@ -31,8 +33,11 @@ pub struct SyncConfig {
     /// never waits long for the store).
     pub page_size: u32,
     /// Accounts per snapshot page of a first start (the till serves nobody yet: large pages
-    /// mean fewer requests and commits; the server caps it at `loyalty_wire::MAX_PAGE`).
+    /// mean fewer requests; the server caps it at `loyalty_wire::MAX_PAGE`).
     pub snapshot_page_size: u32,
+    /// Accounts a first start writes per store transaction at least (whole pages; see
+    /// `bootstrap.rs`).
+    pub snapshot_group: u32,
     /// Backoff after a failure: full jitter from `backoff_base` doubling to `backoff_max`.
     pub backoff_base: Duration,
     pub backoff_max: Duration,
@@ -54,6 +59,7 @@ impl SyncConfig {
             upload_batch: 200,
             page_size: 200,
             snapshot_page_size: loyalty_wire::MAX_PAGE,
+            snapshot_group: SNAPSHOT_GROUP,
             backoff_base: Duration::from_millis(250),
             backoff_max: Duration::from_secs(30),
             probe_interval: Duration::from_secs(1),
@@ -71,6 +77,7 @@ impl std::fmt::Debug for SyncConfig {
             .field("upload_batch", &self.upload_batch)
             .field("page_size", &self.page_size)
             .field("snapshot_page_size", &self.snapshot_page_size)
+            .field("snapshot_group", &self.snapshot_group)
             .finish_non_exhaustive()
     }
 }
@@ -217,80 +224,6 @@ impl Syncer {
         }
     }
 
-    /// First start: every account from snapshot pages (progress in the status); the
-    /// cursor of the first page is stored with the last page.
-    async fn bootstrap(
-        &self,
-        report: &mut CycleReport,
-        status: &watch::Sender<SyncStatus>,
-    ) -> Result<(), SyncError> {
-        // The server includes exactly what it acknowledged (uploads ran just before).
-        let included = self
-            .store
-            .run(|s| {
-                Ok(match s.pending_events(1)?.first() {
-                    Some(e) => e.seq - 1,
-                    None => s.outbox_last_seq()?,
-                })
-            })
-            .await?;
-        let mut cursor: Option<i64> = None;
-        let (mut done, mut total): (u64, u64) = (0, 0);
-        status.send_modify(|st| st.bootstrap_progress = Some((0, 0)));
-        let mut fetching = self.fetch_snapshot(None);
-        loop {
-            let page = fetching
-                .await
-                .map_err(|e| SyncError::Task(e.to_string()))??;
-            // The next page travels while this one is written to the store.
-            let next = page
-                .next_after
-                .clone()
-                .filter(|_| !page.accounts.is_empty());
-            let prefetch = next.map(|after| Prefetch(Some(self.fetch_snapshot(Some(after)))));
-            let local_now = (self.config.clock)();
-            let first_cursor = *cursor.get_or_insert(page.cursor);
-            let last = page.next_after.is_none() || page.accounts.is_empty();
-            let n = page.accounts.len();
-            // Counted with the first page only.
-            total = total.max(u64::try_from(page.total).unwrap_or(0));
-            self.store
-                .run(move |s| {
-                    s.apply_snapshot_page(
-                        &SyncBatch {
-                            accounts: &page.accounts,
-                            programs: &page.programs,
-                            cursor: last.then_some(first_cursor),
-                            included_upto_seq: included,
-                            server_time: page.server_time,
-                        },
-                        local_now,
-                    )
-                })
-                .await?;
-            done += n as u64;
-            report.pages += 1;
-            report.accounts += n;
-            status.send_modify(|st| st.bootstrap_progress = Some((done, total.max(done))));
-            match prefetch.and_then(Prefetch::take) {
-                Some(h) => fetching = h,
-                None => break,
-            }
-        }
-        report.bootstrapped = true;
-        status.send_modify(|st| st.bootstrap_progress = None);
-        Ok(())
-    }
-
-    /// Starts fetching a snapshot page on a task of its own.
-    fn fetch_snapshot(
-        &self,
-        after: Option<String>,
-    ) -> JoinHandle<Result<SnapshotPage, TransportError>> {
-        let (transport, limit) = (self.transport.clone(), self.config.snapshot_page_size);
-        tokio::spawn(async move { transport.snapshot(after, limit).await })
-    }
-
     /// Changes since the stored cursor, page after page, each rebased in one transaction.
     async fn pull(&self, report: &mut CycleReport) -> Result<(), SyncError> {
         loop {
@@ -309,23 +242,6 @@ impl Syncer {
             if next <= since {
                 return Err(SyncError::PagingStuck { since });
             }
-        }
-    }
-}
-
-/// A page being fetched ahead; aborted if the bootstrap stops before it is used.
-struct Prefetch(Option<JoinHandle<Result<SnapshotPage, TransportError>>>);
-
-impl Prefetch {
-    fn take(mut self) -> Option<JoinHandle<Result<SnapshotPage, TransportError>>> {
-        self.0.take()
-    }
-}
-
-impl Drop for Prefetch {
-    fn drop(&mut self) {
-        if let Some(h) = &self.0 {
-            h.abort();
         }
     }
 }
