@@ -30,6 +30,7 @@ mod adjust;
 mod audit;
 mod books;
 mod bulk;
+mod bulk_rows;
 mod cards;
 mod categories;
 mod checkout;

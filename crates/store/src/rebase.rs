@@ -213,6 +213,7 @@ impl Store {
             .iter()
             .filter_map(|s| s.merged_into.as_deref())
             .collect();
+        let mut queued: Vec<&AccountState> = Vec::new();
         for s in batch.accounts {
             let post = if s.merged_into.is_some() || merge_targets.contains(s.account_uid.as_str())
             {
@@ -224,6 +225,15 @@ impl Store {
             // Nothing of this till's on it and no merge: the book is stored as it came,
             // its lots written when the account is next used here (`books`).
             let deferrable = mine.is_none() && post == SYNC_POSTING;
+            // A first start on an empty store: new accounts many rows per statement.
+            if bulk && deferrable && crate::bulk_rows::eligible(s) {
+                queued.push(s);
+                if queued.len() == crate::bulk_rows::CHUNK {
+                    flush(&tx, &mut queued, batch, &op, &mut report)?;
+                }
+                continue;
+            }
+            flush(&tx, &mut queued, batch, &op, &mut report)?;
             // An account new here that none of this till's pending facts touch: the
             // server's book as it is, written with plain inserts.
             let fresh = match mine {
@@ -253,6 +263,7 @@ impl Store {
             report.points_delta += delta;
             report.accounts += 1;
         }
+        flush(&tx, &mut queued, batch, &op, &mut report)?;
         crate::merges::mark(&tx, batch.accounts)?;
         crate::merges::move_rows(&tx, batch.accounts)?;
         link_referrers(&tx, batch.accounts)?;
@@ -272,6 +283,25 @@ impl Store {
         report.pending_rejected.dedup();
         Ok(report)
     }
+}
+
+/// Writes the accounts `queued` for a first start's multi-row inserts (`bulk_rows`).
+fn flush(
+    tx: &rusqlite::Connection,
+    queued: &mut Vec<&AccountState>,
+    batch: &SyncBatch<'_>,
+    op: &str,
+    report: &mut SyncReport,
+) -> Result<()> {
+    if queued.is_empty() {
+        return Ok(());
+    }
+    let (upto, now) = (batch.included_upto_seq, batch.server_time);
+    let points = crate::bulk_rows::write(tx, queued, upto, op, now, report)?;
+    report.points_delta += points;
+    report.accounts += queued.len();
+    queued.clear();
+    Ok(())
 }
 
 /// A server book must follow its own rules before it replaces local lots.

@@ -115,39 +115,56 @@ fn insert_customer(
     phone: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Option<i64>> {
-    let p = &c.profile;
-    let tags = serde_json::to_string(&p.tags)?;
-    let birthday = p.birthday.map(|d| d.format("%Y-%m-%d").to_string());
     let n = tx
         .prepare_cached(
             "INSERT INTO customers (uid, name, name_norm, phone, email, birthday, gender,
                 age_group, home_store, preferred_channel, marketing_consent, consent_at, tags,
                 enrolled_at, enrolled_store, enrolled_till, op_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, '', ?1)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
              ON CONFLICT DO NOTHING",
         )?
-        .execute(params![
-            c.customer_uid,
-            p.name,
-            p.name.to_lowercase(),
-            phone,
-            p.email,
-            birthday,
-            p.gender,
-            p.age_group,
-            p.home_store,
-            channel(&p.preferred_channel),
-            p.marketing_consent,
-            p.marketing_consent.then(|| ms(now)),
-            tags,
-            ms(now),
-            p.home_store.clone().unwrap_or_default(),
-        ])?;
+        .execute(params_from_iter(customer_row(c, phone, now)?))?;
     Ok((n == 1).then(|| tx.last_insert_rowid()))
 }
 
+/// The columns of a new customer row from the server, in the order of
+/// `CUSTOMER_COLUMNS` (`bulk_rows.rs` inserts many at once).
+pub(crate) fn customer_row(
+    c: &CustomerState,
+    phone: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<[Value; 17]> {
+    let p = &c.profile;
+    let text = |v: &Option<String>| v.clone().map_or(Value::Null, Value::from);
+    Ok([
+        Value::from(c.customer_uid.clone()),
+        Value::from(p.name.clone()),
+        Value::from(p.name.to_lowercase()),
+        phone.map_or(Value::Null, |p| Value::from(p.to_string())),
+        text(&p.email),
+        p.birthday.map_or(Value::Null, |d| {
+            Value::from(d.format("%Y-%m-%d").to_string())
+        }),
+        text(&p.gender),
+        text(&p.age_group),
+        text(&p.home_store),
+        Value::from(channel(&p.preferred_channel).to_string()),
+        Value::from(p.marketing_consent),
+        if p.marketing_consent {
+            Value::from(ms(now))
+        } else {
+            Value::Null
+        },
+        Value::from(serde_json::to_string(&p.tags)?),
+        Value::from(ms(now)),
+        Value::from(p.home_store.clone().unwrap_or_default()),
+        Value::from(String::new()),
+        Value::from(c.customer_uid.clone()),
+    ])
+}
+
 /// The phone of a profile as stored: trimmed, `None` when empty.
-fn clean_phone(p: &loyalty_domain::Profile) -> Option<&str> {
+pub(crate) fn clean_phone(p: &loyalty_domain::Profile) -> Option<&str> {
     p.phone.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
@@ -374,7 +391,10 @@ fn merge_card(
 }
 
 /// A card's number, kind and whether it is blocked, checked.
-fn card_fields<'a>(c: &'a CardState, account_uid: &str) -> Result<(&'a str, &'static str, bool)> {
+pub(crate) fn card_fields<'a>(
+    c: &'a CardState,
+    account_uid: &str,
+) -> Result<(&'a str, &'static str, bool)> {
     let kind = match c.kind.as_str() {
         "primary" => "primary",
         "family" => "family",

@@ -238,3 +238,86 @@ fn migration_0012_keeps_every_customer_and_the_phone_rule() {
     );
     assert!(orphan.is_err(), "foreign keys are enforced");
 }
+
+/// Every row a first start writes with its multi-row inserts (`bulk_rows.rs`, 64 accounts
+/// per statement) as the general path writes it on a till that already had a customer.
+#[test]
+fn a_first_starts_multi_row_inserts_write_what_the_general_path_writes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut server = Server::default();
+    let mut t1 = open(&dir.path().join("t1.db"), "T01");
+    for i in 0..150i64 {
+        let e = t1
+            .enrol(
+                Uuid::now_v7(),
+                NewCustomer {
+                    name: format!("Member {i}"),
+                    phone: Some(format!("+7916222{i:04}")),
+                    email: (i % 2 == 0).then(|| format!("m{i}@example.com")),
+                    ..NewCustomer::default()
+                },
+                t0(),
+            )
+            .expect("enrol");
+        if i % 3 == 0 {
+            support_sync::checkout(&mut t1, &e.card, 10_000 + 500 * i, 0, t(1));
+        }
+    }
+    server.upload("T01", &mut t1);
+    let changes = server.changes("T02", 0, t(2));
+    assert_eq!(changes.accounts.len(), 150);
+    let all = page(&changes, 0..150, true);
+
+    let mut fresh = open(&dir.path().join("fresh.db"), "T02");
+    let r1 = fresh.apply_snapshot_page(&all, t(2)).expect("bulk");
+    let mut busy = open(&dir.path().join("busy.db"), "T03");
+    enrol(&mut busy, "Local", "+79160000000", t0());
+    let r2 = busy.apply_snapshot_page(&all, t(2)).expect("general");
+    assert_eq!(
+        (
+            r1.customers_added,
+            r1.cards_added,
+            r1.points_delta,
+            r1.accounts
+        ),
+        (
+            r2.customers_added,
+            r2.cards_added,
+            r2.points_delta,
+            r2.accounts
+        )
+    );
+    assert_eq!(r1.accounts, 150);
+    let rows = |s: &Store| -> Vec<String> {
+        let mut st = s
+            .connection()
+            .prepare(
+                "SELECT json_array(c.uid, c.name, c.name_norm, c.phone, c.email, c.birthday,
+                    c.gender, c.age_group, c.home_store, c.preferred_channel,
+                    c.marketing_consent, c.consent_at, c.tags, c.enrolled_at,
+                    c.enrolled_store, c.enrolled_till, c.op_id, a.uid, a.created_at,
+                    a.categories, a.categories_upto, a.shortfall, a.lifetime_spend,
+                    a.lifetime_purchases, a.stamps, a.birthday_bonus_year,
+                    a.referral_pending, a.club_until, a.server_book, a.server_book_op,
+                    a.server_book_at, a.cache_until,
+                    (SELECT json_group_array(json_array(k.number, k.kind, k.status,
+                        k.issued_at, k.blocked_at, k.op_id))
+                     FROM cards k WHERE k.account_id = a.id))
+                 FROM accounts a JOIN customers c ON c.id = a.customer_id
+                 WHERE c.name <> 'Local' ORDER BY a.uid",
+            )
+            .expect("select");
+        st.query_map([], |r| r.get(0))
+            .expect("rows")
+            .collect::<rusqlite::Result<_>>()
+            .expect("rows")
+    };
+    let (a, b) = (rows(&fresh), rows(&busy));
+    assert_eq!(a.len(), 150);
+    assert_eq!(a, b);
+    for s in [&fresh, &busy] {
+        assert_eq!(s.check_invariants().expect("invariants"), Vec::<i64>::new());
+    }
+    let found = fresh.lookup("+79162220100", t(2)).expect("by phone");
+    assert_eq!(found.customer.name, "Member 100");
+}
