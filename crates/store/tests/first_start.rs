@@ -17,21 +17,7 @@ use uuid::Uuid;
 const INDEXES: [&str; 2] = ["customers_phone", "customers_name_norm"];
 
 fn enrol(s: &mut Store, name: &str, phone: &str, now: DateTime<Utc>) -> String {
-    let e = s
-        .enrol(
-            Uuid::now_v7(),
-            NewCustomer {
-                name: name.into(),
-                phone: Some(phone.into()),
-                ..NewCustomer::default()
-            },
-            now,
-        )
-        .expect("enrol");
-    s.customer(e.customer_id, now)
-        .expect("customer")
-        .customer
-        .uid
+    support_sync::enrol(s, name, phone, now).2
 }
 
 fn present(c: &Connection) -> Vec<bool> {

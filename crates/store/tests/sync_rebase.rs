@@ -55,24 +55,9 @@ fn pull(server: &Server, till: &mut Till, now: DateTime<Utc>) -> SyncReport {
 }
 
 fn enrol(s: &mut Store, name: &str, phone: &str, now: DateTime<Utc>) -> (i64, String, String) {
-    let e = s
-        .enrol(
-            Uuid::now_v7(),
-            NewCustomer {
-                name: name.into(),
-                phone: Some(phone.into()),
-                ..NewCustomer::default()
-            },
-            now,
-        )
-        .expect("enrol");
-    let uid = s
-        .customer(e.customer_id, now)
-        .expect("customer")
-        .customer
-        .uid;
+    let enrolled = support_sync::enrol(s, name, phone, now);
     invariants(s);
-    (e.account_id, e.card, uid)
+    enrolled
 }
 
 fn sale(s: &mut Store, card: &str, amount: i64, spend: i64, now: DateTime<Utc>) {

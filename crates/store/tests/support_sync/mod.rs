@@ -1,5 +1,6 @@
-//! Shared helpers of `facts_agree.rs`, `sync_rebase.rs` and `deferred_books.rs`: a till, a
-//! program with a short hold and expiry, a sale, replaying the outbox facts into pure `AccountBook`s (as the server
+//! Shared helpers of `facts_agree.rs`, `sync_rebase.rs`, `deferred_books.rs` and
+//! `first_start.rs`: a till, a program with a short hold and expiry, an enrolment, a sale,
+//! replaying the outbox facts into pure `AccountBook`s (as the server
 //! does), and comparing a book with the store's SQL state of the same account.
 #![allow(dead_code)]
 
@@ -7,10 +8,31 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use loyalty_domain::{AccountBook, ApplyCtx, Basket, Fact, ProgramConfig};
-use loyalty_store::{CheckoutRequest, Store, StoreOptions};
+use loyalty_store::{CheckoutRequest, NewCustomer, Store, StoreOptions};
 use uuid::Uuid;
 
 pub mod server;
+
+/// Enrols `name` with `phone`: `(account id, card, customer uid)`.
+pub fn enrol(s: &mut Store, name: &str, phone: &str, now: DateTime<Utc>) -> (i64, String, String) {
+    let e = s
+        .enrol(
+            Uuid::now_v7(),
+            NewCustomer {
+                name: name.into(),
+                phone: Some(phone.into()),
+                ..NewCustomer::default()
+            },
+            now,
+        )
+        .expect("enrol");
+    let uid = s
+        .customer(e.customer_id, now)
+        .expect("customer")
+        .customer
+        .uid;
+    (e.account_id, e.card, uid)
+}
 
 /// A one-line sale of `amount` on `card` spending `spend` points; its receipt number.
 pub fn checkout(s: &mut Store, card: &str, amount: i64, spend: i64, now: DateTime<Utc>) -> String {
