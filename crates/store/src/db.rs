@@ -158,26 +158,35 @@ pub fn migrate(conn: &mut Connection, migrations: &[Migration]) -> Result<()> {
     Ok(())
 }
 
-/// The migrations not yet applied, each in its own IMMEDIATE transaction with its
-/// `foreign_key_check`.
+/// The migrations not yet applied, each in its own IMMEDIATE transaction; one that leaves
+/// more broken foreign keys than the database had before it is not committed.
 fn apply_pending(conn: &mut Connection, migrations: &[Migration]) -> Result<()> {
     for m in migrations {
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let done: Option<i64> = tx
-            .query_row(
-                "SELECT version FROM schema_migrations WHERE version = ?1",
-                [m.version],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if done.is_none() {
-            tx.execute_batch(m.sql)?;
-            let broken: Option<String> = tx
-                .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
+        // Broken keys the database had before this migration (counted only if the
+        // migration leaves some: a full check is one look-up per row of every child).
+        let mut before: Option<i64> = None;
+        loop {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let done: Option<i64> = tx
+                .query_row(
+                    "SELECT version FROM schema_migrations WHERE version = ?1",
+                    [m.version],
+                    |r| r.get(0),
+                )
                 .optional()?;
-            if let Some(table) = broken {
+            if done.is_some() {
+                break;
+            }
+            tx.execute_batch(m.sql)?;
+            let broken = broken_keys(&tx)?;
+            if broken > before.unwrap_or(0) {
+                drop(tx);
+                if before.is_none() {
+                    before = Some(broken_keys(conn)?);
+                    continue;
+                }
                 return Err(StoreError::Corrupt(format!(
-                    "migration {} leaves a broken foreign key in {table}",
+                    "migration {} leaves {broken} broken foreign keys",
                     m.name
                 )));
             }
@@ -191,8 +200,17 @@ fn apply_pending(conn: &mut Connection, migrations: &[Migration]) -> Result<()> 
                     chrono::Utc::now().timestamp_millis()
                 ],
             )?;
+            tx.commit()?;
+            break;
         }
-        tx.commit()?;
     }
     Ok(())
+}
+
+fn broken_keys(conn: &Connection) -> Result<i64> {
+    Ok(
+        conn.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| {
+            r.get(0)
+        })?,
+    )
 }

@@ -127,8 +127,8 @@ fn insert_customer(
     Ok((n == 1).then(|| tx.last_insert_rowid()))
 }
 
-/// The columns of a new customer row from the server, in the order of
-/// `CUSTOMER_COLUMNS` (`bulk_rows.rs` inserts many at once).
+/// The columns of a new customer row from the server, from `uid` to `op_id` in the order
+/// of the table (`bulk_rows.rs` inserts many at once, with their ids before them).
 pub(crate) fn customer_row(
     c: &CustomerState,
     phone: Option<&str>,
@@ -174,9 +174,9 @@ pub(crate) fn clean_phone(p: &loyalty_domain::Profile) -> Option<&str> {
 /// one of its cards already exists here: the caller takes [`upsert_account`], which decides
 /// those cases (`fresh_store`: the store had no customer when this snapshot began and the
 /// server's account uids and card numbers are unique, so they are not looked up: a
-/// repeated one fails the page on its unique index). With `defer_op` the server's book is stored on the new account row as
-/// `books::defer` stores it (returned: the points it brings); without, the caller writes
-/// it.
+/// repeated one fails the page on its unique index). With `defer_op` the server's book is
+/// stored on the new account row as `books::defer` stores it (returned: the points it
+/// brings); without, the caller writes it.
 pub(crate) fn insert_new_account(
     tx: &Connection,
     s: &AccountState,

@@ -277,3 +277,56 @@ fn pragmas_are_durable() {
     let err = c.execute("DELETE FROM ledger", []).unwrap_err();
     assert!(err.to_string().contains("append-only"));
 }
+
+/// Migrations run with foreign keys off (a table may be rebuilt) but one that leaves a
+/// key broken is not committed; keys the database had broken before do not block it.
+#[test]
+fn a_migration_that_breaks_a_foreign_key_is_refused() {
+    use loyalty_store::db::{migrate, Migration};
+    let base = |extra: Vec<Migration>| -> Vec<Migration> {
+        let mut all: Vec<Migration> = loyalty_store::db::MIGRATIONS
+            .iter()
+            .map(|m| Migration {
+                version: m.version,
+                name: m.name,
+                sql: m.sql,
+            })
+            .collect();
+        all.extend(extra);
+        all
+    };
+    let broken_card = Migration {
+        version: 100,
+        name: "0100_broken",
+        sql: "INSERT INTO cards (number, account_id, kind, issued_at, op_id)
+              VALUES ('2000000000001', 999, 'primary', 0, 'x');",
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut conn = rusqlite::Connection::open(dir.path().join("a.db")).unwrap();
+    migrate(&mut conn, &base(vec![])).unwrap();
+    let err = migrate(&mut conn, &base(vec![broken_card])).unwrap_err();
+    assert_eq!(err.code(), "DB_CORRUPT", "{err}");
+    let cards: i64 = conn
+        .query_row("SELECT COUNT(*) FROM cards", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(cards, 0, "nothing of it committed");
+    let fk: i64 = conn
+        .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(fk, 1, "enforced again");
+
+    // A key broken before (written with enforcement off) does not block the next one.
+    conn.execute_batch(
+        "PRAGMA foreign_keys=OFF;
+         INSERT INTO cards (number, account_id, kind, issued_at, op_id)
+             VALUES ('2000000000002', 998, 'primary', 0, 'y');
+         PRAGMA foreign_keys=ON;",
+    )
+    .unwrap();
+    let harmless = Migration {
+        version: 101,
+        name: "0101_harmless",
+        sql: "CREATE INDEX cards_kind ON cards(kind);",
+    };
+    migrate(&mut conn, &base(vec![harmless])).unwrap();
+}
