@@ -6,8 +6,8 @@
 //! time was statements starting and finishing).
 //!
 //! Only accounts the general path would insert as they are take it: new here, none of
-//! this till's facts on them, no merge, a customer, valid and distinct cards
-//! ([`eligible`]). The rows are the ones `sync_upsert::insert_new_account` writes with
+//! this till's facts on them, no merge (the caller checks those), a customer, valid and
+//! distinct cards ([`eligible`]). The rows are the ones `sync_upsert::insert_new_account` writes with
 //! `books::defer`'s columns: the same values, from the same functions.
 
 use chrono::{DateTime, Utc};
@@ -19,7 +19,7 @@ use rusqlite::{params_from_iter, Connection};
 use crate::error::Result;
 use crate::ops::ms;
 use crate::rebase::SyncReport;
-use crate::sync_upsert::{card_fields, clean_phone, customer_row};
+use crate::sync_upsert::{clean_phone, customer_row, distinct_cards};
 
 /// Accounts per multi-row statement (at most 17 × 64 bound values).
 pub(crate) const CHUNK: usize = 64;
@@ -37,18 +37,7 @@ const CARDS: &str =
 /// Whether `s` can be written by [`write`]: a customer, and cards that are valid and
 /// distinct (anything else takes the general path, which decides it).
 pub(crate) fn eligible(s: &AccountState) -> bool {
-    if s.customer.is_none() || s.merged_into.is_some() {
-        return false;
-    }
-    let mut numbers = Vec::with_capacity(s.cards.len());
-    for c in &s.cards {
-        match card_fields(c, &s.account_uid) {
-            Ok((number, _, _)) => numbers.push(number),
-            Err(_) => return false,
-        }
-    }
-    numbers.sort_unstable();
-    numbers.windows(2).all(|w| w[0] != w[1])
+    s.customer.is_some() && matches!(distinct_cards(s), Ok(Some(_)))
 }
 
 /// Inserts the customers, accounts (their server books deferred under `op`) and cards of
@@ -86,8 +75,7 @@ pub(crate) fn write(
             Value::from(upto),
         ]);
         accounts.extend(crate::books::deferred_values(&s.book, op, now)?);
-        for card in &s.cards {
-            let (number, kind, blocked) = card_fields(card, &s.account_uid)?;
+        for (number, kind, blocked) in distinct_cards(s)?.unwrap_or_default() {
             cards.push([
                 Value::from(number.to_string()),
                 Value::from(account),

@@ -156,10 +156,7 @@ impl Store {
         let mut report = applied?;
         restored?;
         if batch.cursor.is_some() {
-            report
-                .phone_conflicts
-                .extend(crate::bulk::restore(&mut self.conn)?);
-            self.end_snapshot()?;
+            report.phone_conflicts.extend(self.close_snapshot()?);
             self.conn
                 .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         }
@@ -172,14 +169,20 @@ impl Store {
     /// has, and the next cycle pulls every change since cursor 0 on a store that is no
     /// longer empty).
     pub fn end_snapshot(&mut self) -> Result<()> {
-        crate::bulk::restore(&mut self.conn)?;
+        self.close_snapshot().map(drop)
+    }
+
+    /// [`Store::end_snapshot`], returning the customers whose phone the index build cleared
+    /// (`bulk::finish`).
+    fn close_snapshot(&mut self) -> Result<Vec<String>> {
+        let cleared = crate::bulk::restore(&mut self.conn)?;
         self.bulk = false;
         if self.snapshot_cache {
             self.conn
                 .execute_batch(&format!("PRAGMA cache_size=-{}", crate::db::CACHE_SIZE_KIB))?;
             self.snapshot_cache = false;
         }
-        Ok(())
+        Ok(cleared)
     }
 
     /// Applies one page of server state (a changes answer or a snapshot page) in one
@@ -239,8 +242,8 @@ impl Store {
             let fresh = match mine {
                 None => {
                     let defer_op = deferrable.then_some(op.as_str());
-                    let (upto, fresh_store) = (batch.included_upto_seq, bulk);
-                    insert_new_account(&tx, s, upto, defer_op, fresh_store, now, &mut report)?
+                    let upto = batch.included_upto_seq;
+                    insert_new_account(&tx, s, upto, defer_op, now, &mut report)?
                 }
                 Some(_) => None,
             };

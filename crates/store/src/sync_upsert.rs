@@ -172,9 +172,7 @@ pub(crate) fn clean_phone(p: &loyalty_domain::Profile) -> Option<&str> {
 /// here too (every account of a first start): plain inserts, none of the general path's
 /// look-ups. `None` — nothing written — when the account, its customer's uid or phone, or
 /// one of its cards already exists here: the caller takes [`upsert_account`], which decides
-/// those cases (`fresh_store`: the store had no customer when this snapshot began and the
-/// server's account uids and card numbers are unique, so they are not looked up: a
-/// repeated one fails the page on its unique index). With `defer_op` the server's book is
+/// those cases. With `defer_op` the server's book is
 /// stored on the new account row as `books::defer` stores it (returned: the points it
 /// brings); without, the caller writes it.
 pub(crate) fn insert_new_account(
@@ -182,32 +180,22 @@ pub(crate) fn insert_new_account(
     s: &AccountState,
     included_upto_seq: i64,
     defer_op: Option<&str>,
-    fresh_store: bool,
     now: DateTime<Utc>,
     report: &mut SyncReport,
 ) -> Result<Option<(i64, Option<Points>)>> {
     let Some(c) = &s.customer else {
         return Ok(None);
     };
-    let cards = s
-        .cards
-        .iter()
-        .map(|c| card_fields(c, &s.account_uid))
-        .collect::<Result<Vec<_>>>()?;
-    let mut numbers: Vec<&str> = cards.iter().map(|c| c.0).collect();
-    numbers.sort_unstable();
-    numbers.dedup();
-    if numbers.len() != cards.len() {
+    let Some(cards) = distinct_cards(s)? else {
         return Ok(None);
-    }
-    let known = !fresh_store
-        && tx
-            .prepare_cached("SELECT 1 FROM accounts WHERE uid = ?1")?
-            .exists([&s.account_uid])?;
+    };
+    let known = tx
+        .prepare_cached("SELECT 1 FROM accounts WHERE uid = ?1")?
+        .exists([&s.account_uid])?;
     if known {
         return Ok(None);
     }
-    for number in numbers.into_iter().filter(|_| !fresh_store) {
+    for (number, _, _) in &cards {
         let taken = tx
             .prepare_cached("SELECT 1 FROM cards WHERE number = ?1")?
             .exists([number])?;
@@ -390,11 +378,25 @@ fn merge_card(
     Ok(())
 }
 
+/// The checked fields of the account's cards ([`card_fields`]); `None` when a number is
+/// repeated (the general path decides that case).
+pub(crate) fn distinct_cards(s: &AccountState) -> Result<Option<Vec<CardFields<'_>>>> {
+    let cards = s
+        .cards
+        .iter()
+        .map(|c| card_fields(c, &s.account_uid))
+        .collect::<Result<Vec<_>>>()?;
+    let mut numbers: Vec<&str> = cards.iter().map(|c| c.0).collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    Ok((numbers.len() == cards.len()).then_some(cards))
+}
+
+/// A card's number, kind and whether it is blocked.
+pub(crate) type CardFields<'a> = (&'a str, &'static str, bool);
+
 /// A card's number, kind and whether it is blocked, checked.
-pub(crate) fn card_fields<'a>(
-    c: &'a CardState,
-    account_uid: &str,
-) -> Result<(&'a str, &'static str, bool)> {
+fn card_fields<'a>(c: &'a CardState, account_uid: &str) -> Result<CardFields<'a>> {
     let kind = match c.kind.as_str() {
         "primary" => "primary",
         "family" => "family",
