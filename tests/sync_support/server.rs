@@ -179,11 +179,12 @@ impl Server {
             .changes_since(0, 1000, till_id, Utc::now())
             .await
             .expect("changes");
-        ch.accounts
+        let a = ch
+            .accounts
             .into_iter()
             .find(|a| a.cards.iter().any(|c| c.number == card))
-            .unwrap_or_else(|| panic!("server has no account with card {card}"))
-            .book
+            .unwrap_or_else(|| panic!("server has no account with card {card}"));
+        a.book.parse(&a.account_uid).expect("the server's book")
     }
 
     /// `(available, pending, shortfall)` of the card's account on the server at `now`.

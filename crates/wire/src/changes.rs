@@ -28,10 +28,14 @@ pub struct CardState {
     pub kind: String,
 }
 
+// `B` is the book's type: a till reads an `AccountBook`; the server writes the JSON it
+// stores as it is, without parsing it (`loyalty_server::backend::stored_book`). Any `B`
+// must serialise to the JSON of an `AccountBook`.
 /// The server-confirmed state of one account: a till shows it plus its own pending facts.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct AccountState {
+#[schema(bound = "")]
+pub struct AccountState<B = AccountBook> {
     pub account_uid: String,
     /// The `gseq` of the last fact applied to this account.
     pub gseq: i64,
@@ -39,7 +43,7 @@ pub struct AccountState {
     pub cards: Vec<CardState>,
     /// `loyalty_domain::AccountBook`: lots, shortfall, counters.
     #[schema(value_type = Object)]
-    pub book: AccountBook,
+    pub book: B,
     /// Points held by active reservations (other tills cannot reserve them).
     pub reserved: Points,
     /// What the customer buys, per product category of the sale lines (every till of the
@@ -112,8 +116,10 @@ pub struct ChangesQuery {
 /// Accounts changed after `since`, in `gseq` order.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ChangesResponse {
-    pub accounts: Vec<AccountState>,
+#[schema(bound = "")]
+pub struct ChangesResponse<B = AccountBook> {
+    #[schema(value_type = Vec<AccountState>)]
+    pub accounts: Vec<AccountState<B>>,
     /// Program versions published after `since` (`loyalty_domain::ProgramConfig`).
     #[schema(value_type = Vec<Object>)]
     pub programs: Vec<ProgramConfig>,
@@ -143,8 +149,10 @@ pub struct SnapshotQuery {
 /// One page of all accounts, ordered by `account_uid`.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct SnapshotPage {
-    pub accounts: Vec<AccountState>,
+#[schema(bound = "")]
+pub struct SnapshotPage<B = AccountBook> {
+    #[schema(value_type = Vec<AccountState>)]
+    pub accounts: Vec<AccountState<B>>,
     /// Ask the next page with `after = next_after`; `None` on the last page.
     pub next_after: Option<String>,
     /// The global `gseq` when this page was read. Keep the cursor of the FIRST page and

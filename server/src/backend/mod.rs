@@ -22,6 +22,7 @@ pub mod postgres;
 pub mod reservation;
 pub mod server_batch;
 pub mod sqlite;
+pub mod stored_book;
 mod till_rows;
 pub mod token_cache;
 
@@ -34,11 +35,11 @@ pub use server_batch::{
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use loyalty_wire::{
-    ChangesResponse, EventEnvelope, ReservationRequest, ReservationResponse, SnapshotPage,
-    UploadResponse, VoidResponse,
+    EventEnvelope, ReservationRequest, ReservationResponse, UploadResponse, VoidResponse,
 };
 use std::sync::Arc;
 use std::time::Duration;
+use stored_book::{StoredChanges, StoredSnapshot};
 use uuid::Uuid;
 
 pub type Result<T, E = BackendError> = std::result::Result<T, E>;
@@ -109,7 +110,7 @@ pub trait Backend: Send + Sync + 'static {
         limit: u32,
         till_id: &str,
         now: DateTime<Utc>,
-    ) -> Result<ChangesResponse>;
+    ) -> Result<StoredChanges>;
 
     /// Accounts with `uid > after`, ascending, at most `limit`, with the current gseq.
     async fn snapshot_page(
@@ -117,7 +118,7 @@ pub trait Backend: Send + Sync + 'static {
         after: Option<&str>,
         limit: u32,
         now: DateTime<Utc>,
-    ) -> Result<SnapshotPage>;
+    ) -> Result<StoredSnapshot>;
 
     /// Holds points of the card's account for `ttl` if what is available minus active
     /// reservations covers them (`InsufficientPoints` otherwise). Idempotent on `op_id`.

@@ -92,12 +92,12 @@ impl PageParts {
     pub fn into_states(
         mut self,
         rows: Vec<AccountRow>,
-    ) -> super::Result<Vec<loyalty_wire::AccountState>> {
+    ) -> super::Result<Vec<super::stored_book::StoredState>> {
         let mut categories = top_categories(self.categories);
         rows.into_iter()
             .map(|(uid, gseq, json, merged_into)| {
                 Ok(loyalty_wire::AccountState {
-                    book: super::apply::parse_book(&uid, &json)?,
+                    book: super::stored_book::StoredBook::new(&uid, json)?,
                     customer: self.customers.remove(&uid),
                     cards: self.cards.remove(&uid).unwrap_or_default(),
                     reserved: self.reserved.get(&uid).copied().unwrap_or(0),

@@ -35,8 +35,7 @@ use async_trait::async_trait;
 use background::Background;
 use chrono::{DateTime, Utc};
 use loyalty_wire::{
-    ChangesResponse, EventEnvelope, ReservationRequest, ReservationResponse, SnapshotPage,
-    UploadResponse, VoidResponse,
+    EventEnvelope, ReservationRequest, ReservationResponse, UploadResponse, VoidResponse,
 };
 use rusqlite::Connection;
 use std::path::Path;
@@ -310,7 +309,7 @@ impl Backend for SqliteBackend {
         limit: u32,
         till_id: &str,
         now: DateTime<Utc>,
-    ) -> Result<ChangesResponse> {
+    ) -> Result<super::stored_book::StoredChanges> {
         let id = till_id.to_string();
         self.read(move |c| reads::changes_since(c, since, limit, &id, now))
             .await
@@ -321,7 +320,7 @@ impl Backend for SqliteBackend {
         after: Option<&str>,
         limit: u32,
         now: DateTime<Utc>,
-    ) -> Result<SnapshotPage> {
+    ) -> Result<super::stored_book::StoredSnapshot> {
         let after = after.map(str::to_string);
         self.read(move |c| reads::snapshot_page(c, after.as_deref(), limit, now))
             .await

@@ -5,6 +5,7 @@ use super::error::HttpError;
 use super::extract::{ApiJson, ApiQuery};
 use super::AppState;
 use crate::backend::page_size;
+use crate::backend::stored_book::{StoredChanges, StoredSnapshot};
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -88,7 +89,7 @@ pub async fn get_changes(
     State(st): State<AppState>,
     Extension(AuthedTill(till)): Extension<AuthedTill>,
     ApiQuery(q): ApiQuery<ChangesQuery>,
-) -> Answer<ChangesResponse> {
+) -> Answer<StoredChanges> {
     if q.since < 0 {
         return Err(HttpError::bad_request(
             "BAD_QUERY",
@@ -124,7 +125,7 @@ pub async fn get_snapshot(
     State(st): State<AppState>,
     Extension(AuthedTill(_till)): Extension<AuthedTill>,
     ApiQuery(q): ApiQuery<SnapshotQuery>,
-) -> Answer<SnapshotPage> {
+) -> Answer<StoredSnapshot> {
     let page = st
         .backend
         .snapshot_page(q.after.as_deref(), page_size(q.limit), Utc::now())

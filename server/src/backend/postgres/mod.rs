@@ -31,8 +31,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use loyalty_wire::{
-    ChangesResponse, EventEnvelope, ReservationRequest, ReservationResponse, SnapshotPage,
-    UploadResponse, VoidResponse,
+    EventEnvelope, ReservationRequest, ReservationResponse, UploadResponse, VoidResponse,
 };
 use std::time::Duration;
 use tokio_postgres::NoTls;
@@ -165,7 +164,7 @@ impl Backend for PostgresBackend {
         limit: u32,
         till_id: &str,
         now: DateTime<Utc>,
-    ) -> Result<ChangesResponse> {
+    ) -> Result<super::stored_book::StoredChanges> {
         let id = till_id.to_string();
         tx::run(&self.pool, self.retry, tx::Mode::Snapshot, move |t| {
             let id = id.clone();
@@ -179,7 +178,7 @@ impl Backend for PostgresBackend {
         after: Option<&str>,
         limit: u32,
         now: DateTime<Utc>,
-    ) -> Result<SnapshotPage> {
+    ) -> Result<super::stored_book::StoredSnapshot> {
         let after = after.map(str::to_string);
         tx::run(&self.pool, self.retry, tx::Mode::Snapshot, move |t| {
             let after = after.clone();

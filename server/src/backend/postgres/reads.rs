@@ -4,10 +4,11 @@
 
 use super::tx::{col, Tx};
 use crate::backend::hash::ts;
+use crate::backend::stored_book::{StoredChanges, StoredSnapshot, StoredState};
 use crate::backend::{pages, Result};
 use chrono::{DateTime, Utc};
 use loyalty_domain::{Points, ProgramConfig};
-use loyalty_wire::{AccountState, CardState, ChangesResponse, CustomerState, SnapshotPage};
+use loyalty_wire::{CardState, CustomerState};
 use std::collections::HashMap;
 
 use pages::AccountRow;
@@ -19,11 +20,7 @@ fn account_rows(rows: &[tokio_postgres::Row]) -> Result<Vec<AccountRow>> {
 }
 
 /// Everything a till needs about these accounts, in their order.
-async fn states(
-    t: &Tx<'_>,
-    rows: Vec<AccountRow>,
-    now: DateTime<Utc>,
-) -> Result<Vec<AccountState>> {
+async fn states(t: &Tx<'_>, rows: Vec<AccountRow>, now: DateTime<Utc>) -> Result<Vec<StoredState>> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
@@ -118,7 +115,7 @@ pub async fn changes_since(
     limit: u32,
     till_id: &str,
     now: DateTime<Utc>,
-) -> Result<ChangesResponse> {
+) -> Result<StoredChanges> {
     let limit = pages::changes_limit(limit);
     let rows = t
         .query(
@@ -143,7 +140,7 @@ pub async fn changes_since(
         Some(r) => col(&r, 0)?,
         None => 0,
     };
-    Ok(ChangesResponse {
+    Ok(StoredChanges {
         accounts,
         programs: programs(t, since).await?,
         next,
@@ -158,7 +155,7 @@ pub async fn snapshot_page(
     after: Option<&str>,
     limit: u32,
     now: DateTime<Utc>,
-) -> Result<SnapshotPage> {
+) -> Result<StoredSnapshot> {
     let limit = limit.max(1) as usize;
     let row = t
         .query_one("SELECT value FROM counters WHERE name = 'gseq'", &[])
@@ -180,7 +177,7 @@ pub async fn snapshot_page(
     let mut rows = account_rows(&rows)?;
     let next_after = pages::cut_snapshot(&mut rows, limit);
     let accounts = states(t, rows, now).await?;
-    Ok(SnapshotPage {
+    Ok(StoredSnapshot {
         accounts,
         next_after,
         cursor,

@@ -1,13 +1,13 @@
 //! Reads for tills: account states changed since a gseq, and the paged full snapshot.
 
 use super::apply::load_book;
-use crate::backend::apply::parse_book;
 use crate::backend::hash::ts;
 use crate::backend::pages;
+use crate::backend::stored_book::{StoredBook, StoredChanges, StoredSnapshot, StoredState};
 use crate::backend::{BackendError, Result};
 use chrono::{DateTime, Utc};
 use loyalty_domain::{AccountBook, Points, ProgramConfig};
-use loyalty_wire::{AccountState, CardState, ChangesResponse, CustomerState, SnapshotPage};
+use loyalty_wire::{CardState, CustomerState};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::HashMap;
 
@@ -16,9 +16,9 @@ pub fn account_state(
     c: &Connection,
     uid: &str,
     gseq: i64,
-    book: AccountBook,
+    book: StoredBook,
     now: DateTime<Utc>,
-) -> Result<AccountState> {
+) -> Result<StoredState> {
     let customer: Option<(String, String, Option<String>)> = c
         .prepare_cached("SELECT uid, profile, referrer_uid FROM customers WHERE account_uid = ?1")?
         .query_row([uid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
@@ -60,7 +60,7 @@ pub fn account_state(
         )?);
     }
     pages::top(&mut stats);
-    Ok(AccountState {
+    Ok(StoredState {
         account_uid: uid.to_string(),
         gseq,
         customer,
@@ -78,7 +78,7 @@ fn states_of_range(
     c: &Connection,
     rows: Vec<pages::AccountRow>,
     now: DateTime<Utc>,
-) -> Result<Vec<AccountState>> {
+) -> Result<Vec<StoredState>> {
     let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
         return Ok(Vec::new());
     };
@@ -173,7 +173,7 @@ pub fn changes_since(
     limit: u32,
     till_id: &str,
     now: DateTime<Utc>,
-) -> Result<ChangesResponse> {
+) -> Result<StoredChanges> {
     // One fact can change two accounts (a sale and its referrer) under one gseq: a page
     // never splits a gseq, so it holds at least 2 rows.
     let limit = pages::changes_limit(limit);
@@ -192,7 +192,7 @@ pub fn changes_since(
     let next = rows.last().map(|r| r.1).unwrap_or(since);
     let mut accounts = Vec::with_capacity(rows.len());
     for (uid, gseq, json, merged_into) in rows {
-        let book = parse_book(&uid, &json)?;
+        let book = StoredBook::new(&uid, json)?;
         let mut state = account_state(&tx, &uid, gseq, book, now)?;
         state.merged_into = merged_into;
         accounts.push(state);
@@ -204,7 +204,7 @@ pub fn changes_since(
         .unwrap_or(0);
     let programs = programs(&tx, since)?;
     tx.commit()?;
-    Ok(ChangesResponse {
+    Ok(StoredChanges {
         accounts,
         programs,
         next,
@@ -219,7 +219,7 @@ pub fn snapshot_page(
     after: Option<&str>,
     limit: u32,
     now: DateTime<Utc>,
-) -> Result<SnapshotPage> {
+) -> Result<StoredSnapshot> {
     let limit = limit.max(1) as usize;
     let tx = c.transaction()?;
     let cursor: i64 = tx
@@ -243,7 +243,7 @@ pub fn snapshot_page(
     let accounts = states_of_range(&tx, rows, now)?;
     let programs = programs(&tx, 0)?;
     tx.commit()?;
-    Ok(SnapshotPage {
+    Ok(StoredSnapshot {
         accounts,
         next_after,
         cursor,
