@@ -128,6 +128,9 @@ impl Till {
     pub fn config(&self) -> SyncConfig {
         let mut c = SyncConfig::new(&self.server_id);
         c.clock = self.clock();
+        // Small pages: a pull here spans several, applied in groups (`pull.rs`).
+        c.page_size = 3;
+        c.pull_group = 7;
         c
     }
 

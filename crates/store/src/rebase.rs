@@ -102,17 +102,33 @@ impl Store {
         changes: &ChangesResponse,
         local_now: DateTime<Utc>,
     ) -> Result<SyncReport> {
+        self.apply_changes_pages(&[(changes, local_now)])
+    }
+
+    /// [`Store::apply_changes`] for several answers in a row (each with the till's raw
+    /// clock when it arrived), in ONE transaction: a till catching up after an outage
+    /// writes the pages its accounts share (indexes, the sync state) once per group instead
+    /// of once per page. An answer that brings program versions must be the last of
+    /// `pages` ([`Store::apply_batches`]).
+    pub fn apply_changes_pages(
+        &mut self,
+        pages: &[(&ChangesResponse, DateTime<Utc>)],
+    ) -> Result<SyncReport> {
         self.conn.execute_batch("PRAGMA synchronous=NORMAL")?;
-        let applied = self.apply_batch(
-            &SyncBatch {
-                accounts: &changes.accounts,
-                programs: &changes.programs,
-                cursor: Some(changes.next),
-                included_upto_seq: changes.included_upto_seq,
-                server_time: changes.server_time,
-            },
-            local_now,
-        );
+        let batches: Vec<(SyncBatch<'_>, DateTime<Utc>)> = pages
+            .iter()
+            .map(|(changes, local_now)| {
+                let batch = SyncBatch {
+                    accounts: &changes.accounts,
+                    programs: &changes.programs,
+                    cursor: Some(changes.next),
+                    included_upto_seq: changes.included_upto_seq,
+                    server_time: changes.server_time,
+                };
+                (batch, *local_now)
+            })
+            .collect();
+        let applied = self.apply_batches(&batches);
         let restored = self.conn.execute_batch("PRAGMA synchronous=FULL");
         let report = applied?;
         restored?;
@@ -192,100 +208,127 @@ impl Store {
         batch: &SyncBatch<'_>,
         local_now: DateTime<Utc>,
     ) -> Result<SyncReport> {
-        let now = batch.server_time;
-        let offset = offset_ms(batch.server_time, local_now);
+        self.apply_batches(&[(*batch, local_now)])
+    }
+
+    /// Applies `batches` (each with the till's raw clock when it arrived) in order, in ONE
+    /// transaction: the same rows as one transaction per batch, committed once. A batch
+    /// after one that brought program versions would be applied with the programs loaded
+    /// before them: the caller ends a group at such a batch (`Syncer::pull`).
+    pub fn apply_batches(
+        &mut self,
+        batches: &[(SyncBatch<'_>, DateTime<Utc>)],
+    ) -> Result<SyncReport> {
+        let Some((last, last_local)) = batches.last() else {
+            return Ok(SyncReport::default());
+        };
+        let offset = offset_ms(last.server_time, *last_local);
         let mut report = SyncReport::default();
-        let window = self.programs.at(now).tiers.window;
         let bulk = self.bulk;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        for p in batch.programs {
-            upsert_program(&tx, p, now)?;
+        for (batch, local_now) in batches {
+            let window = self.programs.at(batch.server_time).tiers.window;
+            apply_in(&tx, batch, *local_now, &window, bulk, &mut report)?;
         }
-        for s in batch.accounts {
-            check_book(s)?;
-        }
-        crate::merges::mark(&tx, batch.accounts)?;
-        let pending = facts_after(&tx, batch.included_upto_seq, u32::MAX)?;
-        let pending = crate::merges::redirect_pending(&tx, pending)?;
-        let touching = by_account(&pending);
-        let op = format!("sync:{}", batch.cursor.unwrap_or(0));
-        let merge_targets: std::collections::HashSet<&str> = batch
-            .accounts
-            .iter()
-            .filter_map(|s| s.merged_into.as_deref())
-            .collect();
-        let mut queued: Vec<&AccountState> = Vec::new();
-        for s in batch.accounts {
-            let post = if s.merged_into.is_some() || merge_targets.contains(s.account_uid.as_str())
-            {
-                MERGE_POSTING
-            } else {
-                SYNC_POSTING
-            };
-            let mine = touching.get(s.account_uid.as_str());
-            // Nothing of this till's on it and no merge: the book is stored as it came,
-            // its lots written when the account is next used here (`books`).
-            let deferrable = mine.is_none() && post == SYNC_POSTING;
-            // A first start on an empty store: new accounts many rows per statement.
-            if bulk && deferrable && crate::bulk_rows::eligible(s) {
-                queued.push(s);
-                if queued.len() == crate::bulk_rows::CHUNK {
-                    flush(&tx, &mut queued, batch, &op, &mut report)?;
-                }
-                continue;
-            }
-            flush(&tx, &mut queued, batch, &op, &mut report)?;
-            // An account new here that none of this till's pending facts touch: the
-            // server's book as it is, written with plain inserts.
-            let fresh = match mine {
-                None => {
-                    let defer_op = deferrable.then_some(op.as_str());
-                    let upto = batch.included_upto_seq;
-                    insert_new_account(&tx, s, upto, defer_op, now, &mut report)?
-                }
-                Some(_) => None,
-            };
-            let delta = match fresh {
-                Some((_, Some(delta))) => delta,
-                Some((account, None)) => {
-                    materialise(&tx, account, true, &s.book, (&op, post), now)?
-                }
-                None => {
-                    let (account, created) =
-                        upsert_account(&tx, s, batch.included_upto_seq, now, &mut report)?;
-                    if deferrable {
-                        defer(&tx, account, created, &s.book, &op, now)?
-                    } else {
-                        let book = rebase(&s.book, mine.map_or(&[], Vec::as_slice), &mut report);
-                        materialise(&tx, account, created, &book, (&op, post), now)?
-                    }
-                }
-            };
-            report.points_delta += delta;
-            report.accounts += 1;
-        }
-        flush(&tx, &mut queued, batch, &op, &mut report)?;
-        crate::merges::mark(&tx, batch.accounts)?;
-        crate::merges::move_rows(&tx, batch.accounts)?;
-        link_referrers(&tx, batch.accounts)?;
-        if let Some(c) = batch.cursor {
-            sync_state::set(&tx, sync_state::CURSOR, c)?;
-        }
-        sync_state::set(&tx, sync_state::INCLUDED, batch.included_upto_seq)?;
-        sync_state::set(&tx, sync_state::LAST_SYNC, ms(batch.server_time))?;
-        sync_state::set(&tx, sync_state::OFFSET, offset)?;
-        crate::cache::refresh_stale(&tx, ms(now), &window)?;
         tx.commit()?;
         self.clock_offset_ms = offset;
-        if !batch.programs.is_empty() {
+        if batches.iter().any(|(b, _)| !b.programs.is_empty()) {
             self.programs = crate::program::Programs::load(&mut self.conn)?;
         }
         report.pending_rejected.sort();
         report.pending_rejected.dedup();
         Ok(report)
     }
+}
+
+/// One batch of [`Store::apply_batches`] in its transaction `tx`; adds to `report`.
+fn apply_in(
+    tx: &rusqlite::Transaction<'_>,
+    batch: &SyncBatch<'_>,
+    local_now: DateTime<Utc>,
+    window: &loyalty_domain::TierWindow,
+    bulk: bool,
+    report: &mut SyncReport,
+) -> Result<()> {
+    let now = batch.server_time;
+    let offset = offset_ms(batch.server_time, local_now);
+    for p in batch.programs {
+        upsert_program(tx, p, now)?;
+    }
+    for s in batch.accounts {
+        check_book(s)?;
+    }
+    crate::merges::mark(tx, batch.accounts)?;
+    let pending = facts_after(tx, batch.included_upto_seq, u32::MAX)?;
+    let pending = crate::merges::redirect_pending(tx, pending)?;
+    let touching = by_account(&pending);
+    let op = format!("sync:{}", batch.cursor.unwrap_or(0));
+    let merge_targets: std::collections::HashSet<&str> = batch
+        .accounts
+        .iter()
+        .filter_map(|s| s.merged_into.as_deref())
+        .collect();
+    let mut queued: Vec<&AccountState> = Vec::new();
+    for s in batch.accounts {
+        let post = if s.merged_into.is_some() || merge_targets.contains(s.account_uid.as_str()) {
+            MERGE_POSTING
+        } else {
+            SYNC_POSTING
+        };
+        let mine = touching.get(s.account_uid.as_str());
+        // Nothing of this till's on it and no merge: the book is stored as it came,
+        // its lots written when the account is next used here (`books`).
+        let deferrable = mine.is_none() && post == SYNC_POSTING;
+        // A first start on an empty store: new accounts many rows per statement.
+        if bulk && deferrable && crate::bulk_rows::eligible(s) {
+            queued.push(s);
+            if queued.len() == crate::bulk_rows::CHUNK {
+                flush(tx, &mut queued, batch, &op, report)?;
+            }
+            continue;
+        }
+        flush(tx, &mut queued, batch, &op, report)?;
+        // An account new here that none of this till's pending facts touch: the
+        // server's book as it is, written with plain inserts.
+        let fresh = match mine {
+            None => {
+                let defer_op = deferrable.then_some(op.as_str());
+                let upto = batch.included_upto_seq;
+                insert_new_account(tx, s, upto, defer_op, now, report)?
+            }
+            Some(_) => None,
+        };
+        let delta = match fresh {
+            Some((_, Some(delta))) => delta,
+            Some((account, None)) => materialise(tx, account, true, &s.book, (&op, post), now)?,
+            None => {
+                let (account, created) =
+                    upsert_account(tx, s, batch.included_upto_seq, now, report)?;
+                if deferrable {
+                    defer(tx, account, created, &s.book, &op, now)?
+                } else {
+                    let book = rebase(&s.book, mine.map_or(&[], Vec::as_slice), report);
+                    materialise(tx, account, created, &book, (&op, post), now)?
+                }
+            }
+        };
+        report.points_delta += delta;
+        report.accounts += 1;
+    }
+    flush(tx, &mut queued, batch, &op, report)?;
+    crate::merges::mark(tx, batch.accounts)?;
+    crate::merges::move_rows(tx, batch.accounts)?;
+    link_referrers(tx, batch.accounts)?;
+    if let Some(c) = batch.cursor {
+        sync_state::set(tx, sync_state::CURSOR, c)?;
+    }
+    sync_state::set(tx, sync_state::INCLUDED, batch.included_upto_seq)?;
+    sync_state::set(tx, sync_state::LAST_SYNC, ms(batch.server_time))?;
+    sync_state::set(tx, sync_state::OFFSET, offset)?;
+    crate::cache::refresh_stale(tx, ms(now), window)?;
+    Ok(())
 }
 
 /// Writes the accounts `queued` for a first start's multi-row inserts (`bulk_rows`).

@@ -440,3 +440,59 @@ fn new_accounts_take_plain_inserts_and_give_way_on_conflicts() {
     t3.apply_snapshot_page(&page, t(2)).expect("again");
     assert_eq!(fingerprint(&t3), fp, "a page applied twice changes nothing");
 }
+
+/// A till catching up applies the pages that arrived together in one transaction
+/// (`apply_changes_pages`): the same rows as applying them one by one.
+#[test]
+fn pages_applied_together_equal_pages_applied_one_by_one() {
+    let mut w = world();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut grouped = open(&dir.path().join("t3.db"), "T02");
+    let (_, a, ua) = enrol(&mut w.t1.s, "Anna", "+79161110011", t0());
+    let (_, b, ub) = enrol(&mut w.t1.s, "Boris", "+79161110012", t0());
+    w.server.upload("T01", &mut w.t1.s);
+    let c1 = w.server.changes("T02", 0, t(1));
+    sale(&mut w.t1.s, &a, 40_000, 0, t(2));
+    sale(&mut w.t1.s, &b, 10_000, 20, t(2));
+    w.server.upload("T01", &mut w.t1.s);
+    let c2 = w.server.changes("T02", c1.next, t(3));
+    let (_, c, uc) = enrol(&mut w.t1.s, "Clara", "+79161110013", t(4));
+    sale(&mut w.t1.s, &a, 5_000, 10, t(4));
+    sale(&mut w.t1.s, &c, 7_000, 0, t(4));
+    w.server.upload("T01", &mut w.t1.s);
+    let c3 = w.server.changes("T02", c2.next, t(5));
+    assert!(
+        c1.next < c2.next && c2.next < c3.next,
+        "three pages in a row"
+    );
+    for (page, at) in [(&c1, t(1)), (&c2, t(3)), (&c3, t(5))] {
+        w.t2.s.apply_changes(page, at).expect("one page");
+    }
+    let r = grouped
+        .apply_changes_pages(&[(&c1, t(1)), (&c2, t(3)), (&c3, t(5))])
+        .expect("the pages together");
+    invariants(&grouped);
+    assert_eq!(
+        r.accounts,
+        c1.accounts.len() + c2.accounts.len() + c3.accounts.len()
+    );
+    assert_eq!(fingerprint(&grouped), fingerprint(&w.t2.s));
+    assert_eq!(grouped.sync_cursor().expect("cursor"), c3.next);
+    for uid in [&ua, &ub, &uc] {
+        let book = &w.server.books[uid];
+        assert_account_matches(&grouped, uid, book, &[t(5), t(40)], "grouped");
+        assert_eq!(bal(&grouped, uid, t(5)), bal(&w.t2.s, uid, t(5)));
+    }
+    // The till that sold: its own pending sale stays on top of the grouped pages.
+    sale(&mut w.t1.s, &b, 30_000, 0, t(6));
+    let before = bal(&w.t1.s, &ub, t(6));
+    w.t1.s
+        .apply_changes_pages(&[(&w.server.changes("T01", 0, t(6)), t(6))])
+        .expect("own pages");
+    invariants(&w.t1.s);
+    assert_eq!(
+        bal(&w.t1.s, &ub, t(6)),
+        before,
+        "the unsent sale still counts"
+    );
+}

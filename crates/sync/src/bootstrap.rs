@@ -113,7 +113,7 @@ impl Syncer {
                 after = next;
             }
         });
-        (rx, Fetcher(task))
+        (rx, Fetcher::new(task))
     }
 }
 
@@ -143,8 +143,15 @@ impl Group {
     }
 }
 
-/// The page-fetching task, aborted when the bootstrap stops before its last page.
-struct Fetcher(JoinHandle<()>);
+/// A page-fetching task, aborted when the bootstrap or the pull stops before its last
+/// page.
+pub(crate) struct Fetcher(JoinHandle<()>);
+
+impl Fetcher {
+    pub(crate) fn new(task: JoinHandle<()>) -> Fetcher {
+        Fetcher(task)
+    }
+}
 
 impl Drop for Fetcher {
     fn drop(&mut self) {

@@ -21,6 +21,7 @@ mod error;
 mod http;
 #[cfg(feature = "in-process")]
 mod in_process;
+mod pull;
 mod side;
 mod status;
 mod store_access;
@@ -35,5 +36,5 @@ pub use http::{reqwest_failure, HttpOptions, HttpTransport};
 pub use in_process::InProcessTransport;
 pub use status::{SyncStatus, KEEP_NOTES};
 pub use store_access::{StoreAccess, StoreOpener};
-pub use syncer::{Clock, CycleReport, SyncConfig, Syncer, SNAPSHOT_GROUP};
+pub use syncer::{Clock, CycleReport, SyncConfig, Syncer, PULL_GROUP, SNAPSHOT_GROUP};
 pub use transport::Transport;

@@ -20,6 +20,10 @@ use crate::transport::Transport;
 /// twenty transactions, each holding some 50 MB of decoded pages.
 pub const SNAPSHOT_GROUP: u32 = 50_000;
 
+/// Accounts a till catching up writes per store transaction at most by default: about a
+/// tenth of a second of the store (a checkout waits at most that long for it).
+pub const PULL_GROUP: u32 = 1_000;
+
 /// The till's raw clock (tests skew it).
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
@@ -29,9 +33,12 @@ pub struct SyncConfig {
     pub till_id: String,
     /// Outbox events per upload (≤ `loyalty_wire::MAX_BATCH`).
     pub upload_batch: u32,
-    /// Accounts per changes page (each page is one store transaction: small, so a checkout
-    /// never waits long for the store).
+    /// Accounts per changes page.
     pub page_size: u32,
+    /// Accounts a till catching up applies per store transaction at most: the pages that
+    /// already arrived, whole (see `pull.rs`; small, so a checkout never waits long for
+    /// the store).
+    pub pull_group: u32,
     /// Accounts per snapshot page of a first start (the till serves nobody yet: large pages
     /// mean fewer requests; the server caps it at `loyalty_wire::MAX_PAGE`).
     pub snapshot_page_size: u32,
@@ -58,6 +65,7 @@ impl SyncConfig {
             till_id: till_id.to_string(),
             upload_batch: 200,
             page_size: 200,
+            pull_group: PULL_GROUP,
             snapshot_page_size: loyalty_wire::MAX_PAGE,
             snapshot_group: SNAPSHOT_GROUP,
             backoff_base: Duration::from_millis(250),
@@ -76,6 +84,7 @@ impl std::fmt::Debug for SyncConfig {
             .field("till_id", &self.till_id)
             .field("upload_batch", &self.upload_batch)
             .field("page_size", &self.page_size)
+            .field("pull_group", &self.pull_group)
             .field("snapshot_page_size", &self.snapshot_page_size)
             .field("snapshot_group", &self.snapshot_group)
             .finish_non_exhaustive()
@@ -220,27 +229,6 @@ impl Syncer {
             }
             if upto < last_seq {
                 tracing::info!(upto, last_seq, "server stopped the batch early; resending");
-            }
-        }
-    }
-
-    /// Changes since the stored cursor, page after page, each rebased in one transaction.
-    async fn pull(&self, report: &mut CycleReport) -> Result<(), SyncError> {
-        loop {
-            let since = self.store.run(|s| s.sync_cursor()).await?;
-            let changes = self.transport.changes(since, self.config.page_size).await?;
-            let local_now = (self.config.clock)();
-            let (more, next, n) = (changes.has_more, changes.next, changes.accounts.len());
-            self.store
-                .run(move |s| s.apply_changes(&changes, local_now))
-                .await?;
-            report.pages += 1;
-            report.accounts += n;
-            if !more {
-                return Ok(());
-            }
-            if next <= since {
-                return Err(SyncError::PagingStuck { since });
             }
         }
     }
