@@ -130,6 +130,7 @@ impl SqliteBackend {
         lag: &projector::Lag,
         job: Queued,
     ) -> Result<()> {
+        lag.upload_queued();
         lock(queue).push(job);
         let mut c = lock(conn);
         let jobs: Vec<Queued> = {
@@ -144,6 +145,7 @@ impl SqliteBackend {
             }
             q.drain(..take).collect()
         };
+        lag.uploads_taken(jobs.len());
         if jobs.is_empty() {
             return Ok(());
         }

@@ -2,6 +2,11 @@
 //! SQLite writer: a page per transaction on a thread of its own while uploads pause (or
 //! when more than [`MAX_LAG`] events wait), and to the end, in the caller's transaction,
 //! before the owner's tables are read or written ([`catch_up`]).
+//!
+//! Uploads go first: the thread stops between pages as soon as an upload waits for the
+//! writer (the writer's mutex is not fair: a thread taking it again at once, page after
+//! page, kept uploads waiting for seconds while tills reconnected), and past [`MAX_LAG`]
+//! it lets the waiting uploads in before each page.
 
 use super::analytics::{exec, query};
 use super::apply::load_book;
@@ -19,6 +24,9 @@ use std::time::{Duration, Instant};
 const TICK: Duration = Duration::from_millis(100);
 /// Uploads paused this long: the thread projects.
 const IDLE: Duration = Duration::from_millis(200);
+/// Past [`MAX_LAG`], how long the thread stays off the writer before a page while an
+/// upload waits for it (long enough for the waiting thread to take the mutex).
+const YIELD: Duration = Duration::from_millis(2);
 
 /// Projects the next page in the caller's transaction; returns how many events.
 pub fn project_page(c: &Connection) -> Result<usize> {
@@ -59,6 +67,8 @@ pub fn catch_up(c: &Connection) -> Result<u64> {
 pub struct Lag {
     waiting: AtomicU64,
     last_upload: Mutex<Instant>,
+    /// Uploads queued for the writer and not yet taken by a group commit.
+    uploads_queued: AtomicU64,
 }
 
 impl Lag {
@@ -67,7 +77,26 @@ impl Lag {
         Lag {
             waiting: AtomicU64::new(1),
             last_upload: Mutex::new(Instant::now()),
+            uploads_queued: AtomicU64::new(0),
         }
+    }
+
+    /// An upload was queued for the writer.
+    pub fn upload_queued(&self) {
+        self.uploads_queued.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// A group commit took `n` queued uploads.
+    pub fn uploads_taken(&self, n: usize) {
+        let _ = self
+            .uploads_queued
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |q| {
+                Some(q.saturating_sub(n as u64))
+            });
+    }
+
+    fn uploads_waiting(&self) -> bool {
+        self.uploads_queued.load(Ordering::SeqCst) > 0
     }
 
     /// `n` events of an upload were applied (the writer's lock held).
@@ -118,7 +147,13 @@ pub fn catch_up_now(c: &mut Connection, lag: &Lag) -> Result<u64> {
 /// Starts the thread projecting in the background; it stops when the handle is dropped.
 pub fn start(conn: Arc<Mutex<Connection>>, lag: Arc<Lag>) -> Result<Background> {
     Background::start("analytics", TICK, move || {
-        while lag.waiting() > 0 && (lag.idle() || lag.waiting() >= MAX_LAG) {
+        loop {
+            match next(lag.waiting(), lag.idle(), lag.uploads_waiting()) {
+                Next::Stop => break,
+                Next::Page => {}
+                // The writer was released just before: the waiting upload takes it now.
+                Next::AfterUploads => std::thread::sleep(YIELD),
+            }
             match one_page(&mut lock(&conn), &lag) {
                 Ok(true) => {}
                 Ok(false) => break,
@@ -146,4 +181,55 @@ fn one_page(c: &mut Connection, lag: &Lag) -> Result<bool> {
     }
     lag.projected(n);
     Ok(true)
+}
+
+/// What the projecting thread does next.
+#[derive(Debug, PartialEq, Eq)]
+enum Next {
+    Stop,
+    Page,
+    /// A page, once the uploads waiting for the writer had it.
+    AfterUploads,
+}
+
+/// `waiting` events unprojected, uploads paused (`idle`), an upload waiting for the writer:
+/// uploads go first unless more than [`MAX_LAG`] events wait, and then they take turns.
+fn next(waiting: u64, idle: bool, upload_waiting: bool) -> Next {
+    match (waiting, waiting >= MAX_LAG, upload_waiting) {
+        (0, _, _) => Next::Stop,
+        (_, true, true) => Next::AfterUploads,
+        (_, true, false) => Next::Page,
+        (_, false, false) if idle => Next::Page,
+        _ => Next::Stop,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uploads_go_first_until_too_many_events_wait_then_they_take_turns() {
+        assert_eq!(next(0, true, false), Next::Stop, "nothing to do");
+        assert_eq!(next(10, true, false), Next::Page, "uploads paused");
+        assert_eq!(next(10, false, false), Next::Stop, "uploads keep coming");
+        assert_eq!(next(10, true, true), Next::Stop, "an upload waits");
+        assert_eq!(next(MAX_LAG, false, false), Next::Page, "too far behind");
+        assert_eq!(next(MAX_LAG, true, true), Next::AfterUploads, "in turns");
+    }
+
+    #[test]
+    fn queued_uploads_are_counted_until_a_group_takes_them() {
+        let lag = Lag::new();
+        assert!(!lag.uploads_waiting());
+        lag.upload_queued();
+        lag.upload_queued();
+        assert!(lag.uploads_waiting());
+        lag.uploads_taken(1);
+        assert!(lag.uploads_waiting());
+        lag.uploads_taken(5);
+        assert!(!lag.uploads_waiting(), "never below zero");
+        lag.upload_queued();
+        assert!(lag.uploads_waiting());
+    }
 }
