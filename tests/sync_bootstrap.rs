@@ -101,8 +101,8 @@ async fn a_new_till_bootstraps_in_groups_and_recovers_from_a_lost_page(db: Db) {
 
     let (id2, tok2) = s.register("Main St").await;
     let t2 = Till::new(s.dir.path(), "T02", id2, tok2);
-    // 13 accounts in pages of 2, written 6 per transaction (3 pages): the 5th page, in
-    // the second group, is lost.
+    // 13 accounts in pages of 2, written in groups of 1 page, 2 pages, then at least 5
+    // accounts (3 pages): the 5th page, in the third group, is lost.
     let lossy = Arc::new(LoseOneSnapshot {
         inner: t2.http(&s.base()),
         fail_at: 5,

@@ -6,7 +6,9 @@
 //! [`SyncConfig::snapshot_group`] accounts): every transaction rewrites the index pages its
 //! inserts touch (card numbers, phones and names arrive in no useful order), so with a
 //! million members one transaction per 5 000 accounts rewrote most of those indexes two
-//! hundred times; ten times fewer transactions write them ten times less.
+//! hundred times; ten times fewer transactions write them ten times less. The groups grow
+//! to that size from one page, doubling: the store starts with the first page instead of
+//! waiting idle for a whole group, while its indexes are still small.
 //!
 //! The cursor of the first page is stored with the last group: after a bootstrap cut
 //! anywhere, the next cycle pulls every change since cursor 0 (pages and changes apply
@@ -44,6 +46,8 @@ impl Syncer {
         let mut cursor: Option<i64> = None;
         let (mut done, mut total): (u64, u64) = (0, 0);
         let mut group = Group::default();
+        let most = self.config.snapshot_group as usize;
+        let mut want = grow(0, self.config.snapshot_page_size as usize, most);
         loop {
             let page = pages
                 .recv()
@@ -55,9 +59,10 @@ impl Syncer {
             total = total.max(u64::try_from(page.total).unwrap_or(0));
             report.pages += 1;
             group.add(page);
-            if !last && group.accounts.len() < self.config.snapshot_group as usize {
+            if !last && group.accounts.len() < want {
                 continue;
             }
+            want = grow(want, self.config.snapshot_page_size as usize, most);
             let group = std::mem::take(&mut group);
             let n = group.accounts.len();
             let local_now = (self.config.clock)();
@@ -115,6 +120,17 @@ impl Syncer {
         });
         (rx, Fetcher::new(task))
     }
+}
+
+/// The accounts the group after one of `want` waits for: one page (`page`) first, then
+/// twice as many each time, up to `most` (and at least one).
+fn grow(want: usize, page: usize, most: usize) -> usize {
+    let next = if want == 0 {
+        page
+    } else {
+        want.saturating_mul(2)
+    };
+    next.clamp(1, most.max(1))
 }
 
 /// The last page: no key to continue after, or nothing in it.
@@ -200,6 +216,20 @@ mod tests {
         assert_eq!(g.accounts.len(), 5);
         let versions: Vec<u32> = g.programs.iter().map(|p| p.version).collect();
         assert_eq!(versions, vec![1, 2]);
+    }
+
+    #[test]
+    fn groups_grow_from_one_page_to_the_configured_size() {
+        let mut sizes = vec![grow(0, 5_000, 50_000)];
+        while sizes.len() < 7 {
+            sizes.push(grow(*sizes.last().unwrap(), 5_000, 50_000));
+        }
+        assert_eq!(
+            sizes,
+            [5_000, 10_000, 20_000, 40_000, 50_000, 50_000, 50_000]
+        );
+        assert_eq!(grow(0, 9_000, 4_000), 4_000, "never above the group size");
+        assert_eq!(grow(0, 0, 0), 1);
     }
 
     #[test]
