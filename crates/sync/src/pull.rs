@@ -48,7 +48,8 @@ impl Syncer {
                     .await?;
                 report.pages += count;
                 report.accounts += n;
-                if done && failed.is_none() {
+                // A group ends at the last page, so nothing failed after it.
+                if done {
                     return Ok(());
                 }
             }

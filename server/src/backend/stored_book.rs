@@ -29,12 +29,6 @@ impl StoredBook {
         })
     }
 
-    /// From a book (the stored text is what `serde_json` writes for it).
-    pub fn of(book: &AccountBook) -> Result<StoredBook> {
-        let json = serde_json::to_string(book)?;
-        StoredBook::new(&book.account_uid, json)
-    }
-
     pub fn json(&self) -> &str {
         self.0.get()
     }
@@ -74,7 +68,7 @@ mod tests {
     #[test]
     fn an_answer_carries_the_stored_text_and_a_till_reads_the_same_book() {
         let b = book();
-        let stored = StoredBook::of(&b).unwrap();
+        let stored = StoredBook::new("a-1", serde_json::to_string(&b).unwrap()).unwrap();
         fn state<B>(book: B) -> AccountState<B> {
             AccountState {
                 account_uid: "a-1".into(),
