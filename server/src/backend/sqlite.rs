@@ -313,8 +313,13 @@ impl Backend for SqliteBackend {
         now: DateTime<Utc>,
     ) -> Result<super::stored_book::StoredChanges> {
         let id = till_id.to_string();
-        self.read(move |c| reads::changes_since(c, since, limit, &id, now))
-            .await
+        let changes = self
+            .read(move |c| reads::changes_since(c, since, limit, &id, now))
+            .await?;
+        if !changes.accounts.is_empty() {
+            self.lag.pulled();
+        }
+        Ok(changes)
     }
 
     async fn snapshot_page(

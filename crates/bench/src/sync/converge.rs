@@ -252,10 +252,11 @@ async fn observe(
         if detect.is_none() && engines.iter().all(|(_, s)| s.borrow().online) {
             detect = Some(now);
         }
-        let mut pending = 0;
-        for t in tills {
-            pending += t.pending()?;
-        }
+        let per_till = tills
+            .iter()
+            .map(BenchTill::pending)
+            .collect::<Result<Vec<_>, _>>()?;
+        let pending: i64 = per_till.iter().sum();
         if uploaded.is_none() && pending == 0 {
             uploaded = Some(now);
         }
@@ -268,7 +269,7 @@ async fn observe(
         if last_progress.elapsed() > Duration::from_secs(2) {
             last_progress = Instant::now();
             eprintln!(
-                "converge: {now:.1} s: {pending} events pending, server gseq {}",
+                "converge: {now:.1} s: {pending} events pending (per till {per_till:?}), server gseq {}",
                 server::gseq(reader)?
             );
         }
