@@ -3,7 +3,7 @@
 use super::apply::load_book;
 use crate::backend::hash::ts;
 use crate::backend::pages;
-use crate::backend::stored_book::{StoredBook, StoredChanges, StoredSnapshot, StoredState};
+use crate::backend::stored_book::{StoredChanges, StoredSnapshot, StoredState};
 use crate::backend::{BackendError, Result};
 use chrono::{DateTime, Utc};
 use loyalty_domain::{AccountBook, Points, ProgramConfig};
@@ -11,85 +11,52 @@ use loyalty_wire::{CardState, CustomerState};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::HashMap;
 
-/// Everything a till needs about one account.
-pub fn account_state(
-    c: &Connection,
-    uid: &str,
-    gseq: i64,
-    book: StoredBook,
-    now: DateTime<Utc>,
-) -> Result<StoredState> {
-    let customer: Option<(String, String, Option<String>)> = c
-        .prepare_cached("SELECT uid, profile, referrer_uid FROM customers WHERE account_uid = ?1")?
-        .query_row([uid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .optional()?;
-    let customer = customer
-        .map(|(customer_uid, profile, referrer_uid)| {
-            Ok::<_, BackendError>(CustomerState {
-                customer_uid,
-                profile: serde_json::from_str(&profile)?,
-                referrer_uid,
-            })
-        })
-        .transpose()?;
-    let mut st = c.prepare_cached(
-        "SELECT number, status, kind FROM cards WHERE account_uid = ?1 ORDER BY created_at, number",
-    )?;
-    let cards = st
-        .query_map([uid], |r| {
-            Ok(CardState {
-                number: r.get(0)?,
-                status: r.get(1)?,
-                kind: r.get(2)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    let mut st = c.prepare_cached(&format!(
-        "SELECT {} FROM customer_categories WHERE account_uid = ?1",
-        pages::CATEGORY_COLUMNS
-    ))?;
-    let mut q = st.query([uid])?;
-    let mut stats = Vec::new();
-    while let Some(r) = q.next()? {
-        let last_at: String = r.get(3)?;
-        stats.push(pages::category_stat(
-            r.get(0)?,
-            r.get(1)?,
-            r.get(2)?,
-            &last_at,
-        )?);
-    }
-    pages::top(&mut stats);
-    Ok(StoredState {
-        account_uid: uid.to_string(),
-        gseq,
-        customer,
-        cards,
-        book,
-        reserved: reserved(c, uid, now)?,
-        categories: stats,
-        merged_into: None,
-    })
+/// The accounts of a page, as the page's reads select their rows.
+enum Page {
+    /// A snapshot page: every account between two uids (the rows sorted by uid).
+    Range,
+    /// A changes page: the accounts named (in gseq order, anywhere in the uid order).
+    Named,
 }
 
-/// [`account_state`] of every account of `rows` (sorted by uid, as a snapshot page reads
-/// them), with four range reads for the whole page instead of four look-ups per account.
-fn states_of_range(
+impl Page {
+    /// The `WHERE` condition on `account_uid` and its values for `rows`.
+    fn select(&self, rows: &[pages::AccountRow]) -> Result<(&'static str, Vec<String>)> {
+        Ok(match self {
+            Page::Range => (
+                "account_uid BETWEEN ?1 AND ?2",
+                vec![rows[0].0.clone(), rows[rows.len() - 1].0.clone()],
+            ),
+            Page::Named => (
+                "account_uid IN (SELECT value FROM json_each(?1))",
+                vec![serde_json::to_string(
+                    &rows.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(),
+                )?],
+            ),
+        })
+    }
+}
+
+/// Everything a till needs about each account of `rows` (in their order), with four
+/// reads for the whole page — customers, cards, reserved points, categories — instead of
+/// four look-ups per account.
+fn states_of(
     c: &Connection,
     rows: Vec<pages::AccountRow>,
+    page: Page,
     now: DateTime<Utc>,
 ) -> Result<Vec<StoredState>> {
-    let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+    if rows.is_empty() {
         return Ok(Vec::new());
-    };
-    let range = params![first.0, last.0];
+    }
+    let (which, values) = page.select(&rows)?;
+    let ids = || rusqlite::params_from_iter(values.iter());
     let mut customers: HashMap<String, CustomerState> = HashMap::with_capacity(rows.len());
     {
-        let mut st = c.prepare_cached(
-            "SELECT account_uid, uid, profile, referrer_uid FROM customers
-             WHERE account_uid BETWEEN ?1 AND ?2",
-        )?;
-        let mut q = st.query(range)?;
+        let mut st = c.prepare_cached(&format!(
+            "SELECT account_uid, uid, profile, referrer_uid FROM customers WHERE {which}"
+        ))?;
+        let mut q = st.query(ids())?;
         while let Some(r) = q.next()? {
             let profile: String = r.get(2)?;
             customers.insert(
@@ -104,11 +71,11 @@ fn states_of_range(
     }
     let mut cards: HashMap<String, Vec<CardState>> = HashMap::with_capacity(rows.len());
     {
-        let mut st = c.prepare_cached(
+        let mut st = c.prepare_cached(&format!(
             "SELECT account_uid, number, status, kind FROM cards
-             WHERE account_uid BETWEEN ?1 AND ?2 ORDER BY account_uid, created_at, number",
-        )?;
-        let mut q = st.query(range)?;
+             WHERE {which} ORDER BY account_uid, created_at, number"
+        ))?;
+        let mut q = st.query(ids())?;
         while let Some(r) = q.next()? {
             cards.entry(r.get(0)?).or_default().push(CardState {
                 number: r.get(1)?,
@@ -117,23 +84,25 @@ fn states_of_range(
             });
         }
     }
+    let now_at = values.len() + 1;
     let reserved: HashMap<String, Points> = c
-        .prepare_cached(
+        .prepare_cached(&format!(
             "SELECT account_uid, SUM(points) FROM reservations
-             WHERE account_uid BETWEEN ?1 AND ?2 AND status = 'active' AND expires_at > ?3
-             GROUP BY account_uid",
+             WHERE {which} AND status = 'active' AND expires_at > ?{now_at}
+             GROUP BY account_uid"
+        ))?
+        .query_map(
+            rusqlite::params_from_iter(values.iter().cloned().chain([ts(now)])),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )?
-        .query_map(params![first.0, last.0, ts(now)], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?
         .collect::<rusqlite::Result<_>>()?;
     let mut stats = Vec::new();
     {
         let mut st = c.prepare_cached(&format!(
-            "SELECT account_uid, {} FROM customer_categories WHERE account_uid BETWEEN ?1 AND ?2",
+            "SELECT account_uid, {} FROM customer_categories WHERE {which}",
             pages::CATEGORY_COLUMNS
         ))?;
-        let mut q = st.query(range)?;
+        let mut q = st.query(ids())?;
         while let Some(r) = q.next()? {
             let last_at: String = r.get(4)?;
             stats.push((
@@ -190,13 +159,7 @@ pub fn changes_since(
     };
     let has_more = pages::cut_changes(&mut rows, limit);
     let next = rows.last().map(|r| r.1).unwrap_or(since);
-    let mut accounts = Vec::with_capacity(rows.len());
-    for (uid, gseq, json, merged_into) in rows {
-        let book = StoredBook::new(&uid, json)?;
-        let mut state = account_state(&tx, &uid, gseq, book, now)?;
-        state.merged_into = merged_into;
-        accounts.push(state);
-    }
+    let accounts = states_of(&tx, rows, Page::Named, now)?;
     let included_upto_seq: i64 = tx
         .prepare_cached("SELECT last_seq FROM till_cursors WHERE till_id = ?1")?
         .query_row([till_id], |r| r.get(0))
@@ -240,7 +203,7 @@ pub fn snapshot_page(
         rows.collect::<rusqlite::Result<_>>()?
     };
     let next_after = pages::cut_snapshot(&mut rows, limit);
-    let accounts = states_of_range(&tx, rows, now)?;
+    let accounts = states_of(&tx, rows, Page::Range, now)?;
     let programs = programs(&tx, 0)?;
     tx.commit()?;
     Ok(StoredSnapshot {
