@@ -23,6 +23,10 @@ use super::till::BenchTill;
 
 /// Accounts compared one by one after the bootstrap.
 const SAMPLE: usize = 2_000;
+/// Account states pulled as changes after the bootstrap (the fan-out figure).
+const CHANGES: u64 = 200_000;
+/// Accounts per changes page (the largest the server gives).
+const CHANGES_PAGE: u32 = 1_000;
 
 #[derive(Debug, Clone, Default)]
 pub struct Bootstrap {
@@ -39,6 +43,13 @@ pub struct Bootstrap {
     pub checked: Checked,
     /// Machine load while timed.
     pub load: Load,
+    /// After the bootstrap, not in its time: the first `changes_states` account states
+    /// (every member has a gseq) pulled as changes since 0, one page of [`CHANGES_PAGE`]
+    /// after the other — what serving the fan-out of changes costs per state.
+    pub changes_states: usize,
+    pub changes_s: f64,
+    /// CPU seconds of the server's threads while they were served.
+    pub changes_server_cpu_s: f64,
 }
 
 impl Bootstrap {
@@ -125,6 +136,9 @@ pub fn run(dir: &Path, a: &SyncArgs) -> Result<Bootstrap, String> {
             .map(Option::unwrap_or_default)
             .map_err(err)
     };
+    let changes_mark = load::mark();
+    let (changes_states, changes_s) = pull_changes(&rt, &till, &srv.base(), a.members)?;
+    let changes_server_cpu_s = load::since(changes_mark).server_cpu_s;
     let book_bytes = mean("SELECT AVG(LENGTH(book)) FROM accounts")?;
     let profile_bytes = mean("SELECT AVG(LENGTH(profile)) FROM customers")?;
     let till_db_mib = std::fs::metadata(&till.path).map_or(0.0, |m| m.len() as f64 / 1_048_576.0);
@@ -142,5 +156,34 @@ pub fn run(dir: &Path, a: &SyncArgs) -> Result<Bootstrap, String> {
         profile_bytes,
         checked,
         load,
+        changes_states,
+        changes_s,
+        changes_server_cpu_s,
     })
+}
+
+/// Pulls `min(members, CHANGES)` account states as changes since cursor 0, one page after
+/// the other over HTTP; returns how many and the seconds.
+fn pull_changes(
+    rt: &tokio::runtime::Runtime,
+    till: &BenchTill,
+    base: &str,
+    members: u64,
+) -> Result<(usize, f64), String> {
+    use loyalty_sync::Transport;
+    let transport = till.http(base)?;
+    let want = usize::try_from(members.min(CHANGES)).map_err(err)?;
+    let (mut since, mut got) = (0, 0);
+    let started = Instant::now();
+    while got < want {
+        let page = rt
+            .block_on(transport.changes(since, CHANGES_PAGE))
+            .map_err(err)?;
+        if page.accounts.is_empty() {
+            return Err(format!("changes since {since}: no accounts after {got}"));
+        }
+        got += page.accounts.len();
+        since = page.next;
+    }
+    Ok((got, started.elapsed().as_secs_f64()))
 }

@@ -109,6 +109,10 @@ impl SyncReport {
             let l = &b.load;
             v.insert("bootstrap_1m_s".into(), json!(r2(b.per_million_s())));
             v.insert(
+                "changes_states_per_s".into(),
+                json!(crate::stats::ratio(b.changes_states as f64, b.changes_s).round()),
+            );
+            v.insert(
                 "bootstrap".into(),
                 json!({
                     "members": b.members, "seconds": r2(b.bootstrap_s),
@@ -117,6 +121,8 @@ impl SyncReport {
                     "server_generate_s": r2(b.generate_s), "till_db_mib": r2(b.till_db_mib),
                     "book_bytes": b.book_bytes.round(), "profile_bytes": b.profile_bytes.round(),
                     "compared": b.checked.compared, "mismatches": b.checked.mismatches,
+                    "changes_states": b.changes_states, "changes_s": r2(b.changes_s),
+                    "changes_server_cpu_s": r2(b.changes_server_cpu_s),
                     "load": load_json(l),
                 }),
             );
@@ -218,7 +224,9 @@ impl SyncReport {
                 "\nbootstrap: {} members in {} snapshot pages of {}: {:.2} s{} \
                  (goal ≤ {GOAL_BOOTSTRAP_1M_S} s per 1M: {})\n  \
                  server rows generated in {:.1} s; till file {:.0} MiB; {} sampled accounts \
-                 compared, {} mismatches\n  {}",
+                 compared, {} mismatches\n  {}\n  \
+                 then {} account states pulled as changes, pages of 1000 one after the other: \
+                 {:.2} s ({:.0} states/s; server threads {:.1} µs CPU per state)",
                 b.members,
                 b.pages,
                 b.page_size,
@@ -233,7 +241,11 @@ impl SyncReport {
                 b.till_db_mib,
                 b.checked.compared,
                 b.checked.mismatches,
-                load_text(l, b.members as usize, "member")
+                load_text(l, b.members as usize, "member"),
+                b.changes_states,
+                b.changes_s,
+                crate::stats::ratio(b.changes_states as f64, b.changes_s),
+                crate::stats::ratio(b.changes_server_cpu_s * 1e6, b.changes_states as f64)
             );
         }
         if let Some(a) = &self.accruals {

@@ -25,6 +25,7 @@ fn sync_benchmark_at_a_tiny_size() {
     assert!(c.accounts_touched > 30);
     let b = r.bootstrap.as_ref().expect("bootstrap");
     assert_eq!((b.checked.mismatches, b.members), (0, 300));
+    assert_eq!(b.changes_states, 300, "every member pulled as changes");
     let v = r.json();
     for key in [
         "converge_s",
@@ -34,6 +35,7 @@ fn sync_benchmark_at_a_tiny_size() {
         "bootstrap_1m_s",
         "accruals_per_s",
         "accrual_p99_ms",
+        "changes_states_per_s",
     ] {
         let x = v[key].as_f64().unwrap_or(-1.0);
         assert!(x.is_finite() && x > 0.0, "{key} = {}", v[key]);
