@@ -219,18 +219,18 @@ impl Store {
         &mut self,
         batches: &[(SyncBatch<'_>, DateTime<Utc>)],
     ) -> Result<SyncReport> {
-        let Some((last, last_local)) = batches.last() else {
+        if batches.is_empty() {
             return Ok(SyncReport::default());
-        };
-        let offset = offset_ms(last.server_time, *last_local);
+        }
         let mut report = SyncReport::default();
         let bulk = self.bulk;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut offset = self.clock_offset_ms;
         for (batch, local_now) in batches {
             let window = self.programs.at(batch.server_time).tiers.window;
-            apply_in(&tx, batch, *local_now, &window, bulk, &mut report)?;
+            offset = apply_in(&tx, batch, *local_now, &window, bulk, &mut report)?;
         }
         tx.commit()?;
         self.clock_offset_ms = offset;
@@ -244,6 +244,7 @@ impl Store {
 }
 
 /// One batch of [`Store::apply_batches`] in its transaction `tx`; adds to `report`.
+/// Returns the server clock offset it recorded.
 fn apply_in(
     tx: &rusqlite::Transaction<'_>,
     batch: &SyncBatch<'_>,
@@ -251,7 +252,7 @@ fn apply_in(
     window: &loyalty_domain::TierWindow,
     bulk: bool,
     report: &mut SyncReport,
-) -> Result<()> {
+) -> Result<i64> {
     let now = batch.server_time;
     let offset = offset_ms(batch.server_time, local_now);
     for p in batch.programs {
@@ -328,7 +329,7 @@ fn apply_in(
     sync_state::set(tx, sync_state::LAST_SYNC, ms(batch.server_time))?;
     sync_state::set(tx, sync_state::OFFSET, offset)?;
     crate::cache::refresh_stale(tx, ms(now), window)?;
-    Ok(())
+    Ok(offset)
 }
 
 /// Writes the accounts `queued` for a first start's multi-row inserts (`bulk_rows`).
