@@ -214,3 +214,21 @@ fn broken_keys(conn: &Connection) -> Result<i64> {
         })?,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    fn option_used(name: &str) -> i64 {
+        let c = rusqlite::Connection::open_in_memory().unwrap();
+        c.query_row("SELECT sqlite_compileoption_used(?1)", [name], |r| r.get(0))
+            .unwrap()
+    }
+
+    /// `.cargo/config.toml` builds SQLite without `SQLITE_ENABLE_MEMORY_MANAGEMENT`, which
+    /// would put every connection's page cache behind one process-wide mutex (the server's
+    /// writer and readers, and in one process the bench's tills, queue for it).
+    #[test]
+    fn sqlite_keeps_a_page_cache_per_connection() {
+        assert_eq!(option_used("ENABLE_API_ARMOR"), 1, "options are readable");
+        assert_eq!(option_used("ENABLE_MEMORY_MANAGEMENT"), 0);
+    }
+}
