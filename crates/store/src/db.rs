@@ -225,10 +225,12 @@ mod tests {
 
     /// `.cargo/config.toml` builds SQLite without `SQLITE_ENABLE_MEMORY_MANAGEMENT`, which
     /// would put every connection's page cache behind one process-wide mutex (the server's
-    /// writer and readers, and in one process the bench's tills, queue for it).
+    /// writer and readers, and in one process the bench's tills, queue for it), and
+    /// without allocation statistics (a mutex around every malloc).
     #[test]
-    fn sqlite_keeps_a_page_cache_per_connection() {
+    fn sqlite_takes_no_process_wide_mutex_per_page_or_allocation() {
         assert_eq!(option_used("ENABLE_API_ARMOR"), 1, "options are readable");
         assert_eq!(option_used("ENABLE_MEMORY_MANAGEMENT"), 0);
+        assert_eq!(option_used("DEFAULT_MEMSTATUS=0"), 1);
     }
 }
