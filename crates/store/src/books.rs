@@ -258,8 +258,18 @@ fn points_of(tx: &Connection, account: i64) -> Result<Points> {
     let (json, shortfall): (Option<String>, Points) = tx
         .prepare_cached("SELECT server_book, shortfall FROM accounts WHERE id = ?1")?
         .query_row([account], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    points_from(tx, account, json.as_deref(), shortfall)
+}
+
+/// [`points_of`] from the account row's `server_book` and `shortfall`, read by the caller.
+pub(crate) fn points_from(
+    tx: &Connection,
+    account: i64,
+    json: Option<&str>,
+    shortfall: Points,
+) -> Result<Points> {
     if let Some(json) = json {
-        let lots = decode_lots(account, &json)?;
+        let lots = decode_lots(account, json)?;
         return Ok(lots
             .iter()
             .map(|l| l.6)

@@ -38,6 +38,7 @@ mod customers;
 mod expiry;
 mod facts;
 mod history;
+mod known_account;
 mod ledger;
 mod lookup;
 mod merges;

@@ -291,6 +291,15 @@ fn apply_in(
             continue;
         }
         flush(tx, &mut queued, batch, &op, report)?;
+        // An account held here whose customer and cards are as stored: three statements.
+        if deferrable && !bulk {
+            let upto = batch.included_upto_seq;
+            if let Some(delta) = crate::known_account::refresh(tx, s, upto, &op, now)? {
+                report.points_delta += delta;
+                report.accounts += 1;
+                continue;
+            }
+        }
         // An account new here that none of this till's pending facts touch: the
         // server's book as it is, written with plain inserts.
         let fresh = match mine {

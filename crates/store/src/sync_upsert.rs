@@ -396,7 +396,7 @@ pub(crate) fn distinct_cards(s: &AccountState) -> Result<Option<Vec<CardFields<'
 pub(crate) type CardFields<'a> = (&'a str, &'static str, bool);
 
 /// A card's number, kind and whether it is blocked, checked.
-fn card_fields<'a>(c: &'a CardState, account_uid: &str) -> Result<CardFields<'a>> {
+pub(crate) fn card_fields<'a>(c: &'a CardState, account_uid: &str) -> Result<CardFields<'a>> {
     let kind = match c.kind.as_str() {
         "primary" => "primary",
         "family" => "family",
