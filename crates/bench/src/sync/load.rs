@@ -1,7 +1,8 @@
 //! Machine load during a measurement (Linux `/proc`): how many cores the whole machine
 //! kept busy, how many of them this process used, so a figure measured while other work
 //! ran on the shared cores says so; and the CPU time of the embedded server's threads
-//! (named `server`), a cost that does not depend on what else runs.
+//! (named `server`) and of the rest of the process (the tills, and the bench's own thread),
+//! costs that depend less on what else runs than the wall time does.
 
 use std::time::Instant;
 
@@ -28,12 +29,20 @@ pub struct Load {
     pub loadavg_1m: f64,
     /// CPU seconds of the server's threads (tokio workers and blocking database workers).
     pub server_cpu_s: f64,
+    /// CPU seconds of the whole process (threads that exited included).
+    pub process_cpu_s: f64,
 }
 
 impl Load {
     /// Cores other processes kept busy.
     pub fn others(&self) -> f64 {
         (self.machine_cores_busy - self.bench_cores_busy).max(0.0)
+    }
+
+    /// CPU seconds of this process outside the server's threads: the tills (their sync
+    /// engines and stores) and the bench's own thread.
+    pub fn rest_cpu_s(&self) -> f64 {
+        (self.process_cpu_s - self.server_cpu_s).max(0.0)
     }
 }
 
@@ -108,6 +117,7 @@ pub fn since(m: Mark) -> Load {
         bench_cores_busy: now.own.saturating_sub(m.own) as f64 / HZ / wall,
         loadavg_1m,
         server_cpu_s: now.server.saturating_sub(m.server) as f64 / HZ,
+        process_cpu_s: now.own.saturating_sub(m.own) as f64 / HZ,
     }
 }
 

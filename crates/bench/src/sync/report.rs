@@ -45,19 +45,23 @@ fn load_json(l: &Load) -> Value {
         "other_cores_busy": r2(l.others()),
         "loadavg_1m": r2(l.loadavg_1m),
         "server_cpu_s": r2(l.server_cpu_s),
+        "rest_cpu_s": r2(l.rest_cpu_s()),
     })
 }
 
-/// The machine's load, and the server threads' CPU per unit of work (`n` `what`s).
+/// The machine's load, and the CPU per unit of work (`n` `what`s) of the server's threads
+/// and of the rest of the process (the tills).
 fn load_text(l: &Load, n: usize, what: &str) -> String {
+    let per = |s: f64| s * 1e6 / n.max(1) as f64;
     format!(
         "machine: {:.2} of {} cores busy, {:.2} by the benchmark, {:.2} by other work; \
-         server threads {:.0} µs CPU per {what}",
+         µs CPU per {what}: server threads {:.0}, the rest (tills) {:.0}",
         l.machine_cores_busy,
         l.cores,
         l.bench_cores_busy,
         l.others(),
-        l.server_cpu_s * 1e6 / n.max(1) as f64
+        per(l.server_cpu_s),
+        per(l.rest_cpu_s()),
     )
 }
 
