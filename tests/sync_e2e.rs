@@ -179,6 +179,21 @@ async fn duplicates_replays_and_crashes_double_nothing(db: Db) {
     }
     let all: Vec<&Till> = ts.iter().collect();
     assert_converged(&s, &all, &m).await;
+    // A pull leaves the WAL to be copied when the engine is idle (the auto-checkpoint
+    // raised meanwhile); a cycle with nothing to upload or pull copies it.
+    let auto = |t: &Till| -> i64 {
+        let st = t.store.lock().unwrap();
+        st.connection()
+            .query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))
+            .unwrap()
+    };
+    ts[0].sale(&mut m, &a, 10_000, 0).expect("sale");
+    let r = ts[0].syncer(tr[0].clone()).sync_once().await.expect("sync");
+    assert_eq!((r.uploaded, r.accounts), (1, 1));
+    assert_eq!(auto(&ts[0]), loyalty_store::PULL_CHECKPOINT_PAGES);
+    let r = ts[0].syncer(tr[0].clone()).sync_once().await.expect("sync");
+    assert_eq!((r.uploaded, r.accounts), (0, 0));
+    assert_eq!(auto(&ts[0]), 1_000);
     s.shutdown().await;
 }
 

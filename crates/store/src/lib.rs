@@ -63,7 +63,7 @@ pub use history::{
 };
 /// A category a member buys (the server's summary, merged with this till's newer sales).
 pub use loyalty_wire::CategoryStat;
-pub use rebase::{SyncBatch, SyncReport};
+pub use rebase::{SyncBatch, SyncReport, PULL_CHECKPOINT_PAGES};
 pub use side::{AnonymousSaleRecord, NpsRecord};
 pub use staff::{LoginGuard, Role, StaffMember};
 pub use types::*;
@@ -107,6 +107,10 @@ pub struct Store {
     /// A first start's snapshot is being written into a store that had no customer
     /// (`bulk.rs`): a new account cannot collide with anything stored before it.
     bulk: bool,
+    /// Pulls wrote into the WAL with the auto-checkpoint raised
+    /// ([`rebase::PULL_CHECKPOINT_PAGES`]); the value to restore once the sync engine is
+    /// idle and copies the WAL ([`Store::checkpoint_after_pulls`]).
+    pull_checkpoint: Option<i64>,
 }
 
 impl Store {
@@ -132,6 +136,7 @@ impl Store {
             clock_offset_ms,
             snapshot_cache: false,
             bulk: false,
+            pull_checkpoint: None,
         })
     }
 

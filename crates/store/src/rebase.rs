@@ -46,6 +46,16 @@ use crate::Store;
 /// once per snapshot page.
 pub const SNAPSHOT_CHECKPOINT_PAGES: i64 = 50_000;
 
+/// WAL pages (4 KiB) pulls let accumulate before a commit copies them into the database.
+/// A till catching up rewrites the same account pages group after group; copied every
+/// 1 000 pages (SQLite's default) each group's pages were copied again, the database file
+/// synced each time. Raised by the first pull that writes, it stays raised — for sales
+/// too, so none pays for copying what the pulls wrote — until the sync engine finds
+/// nothing to upload or pull and copies the WAL ([`Store::checkpoint_after_pulls`]).
+/// Measured in the convergence run (six alternated pairs): converge 11.0 / 12.5 → 9.9 /
+/// 10.4 s (means), the tills' CPU 9.3 / 10.7 → 8.2 / 8.6 s.
+pub const PULL_CHECKPOINT_PAGES: i64 = 20_000;
+
 /// Page cache (KiB) while a first start's snapshot is applied: the pages a transaction of
 /// 50 000 members dirties (≈ 40 MB) fit, and with the phone and name indexes built after
 /// the last page (`bulk.rs`) nothing else needs to stay. Measured at a million members:
@@ -96,7 +106,8 @@ impl Store {
     /// cut that loses it loses nothing the next pull does not bring back, and under WAL the
     /// next durable commit (any till operation) makes it durable with itself. Ten tills
     /// catching up after an outage pull hundreds of pages each: one disk flush per page was
-    /// most of their time.
+    /// most of their time. The WAL is copied into the database only past
+    /// [`PULL_CHECKPOINT_PAGES`] until [`Store::checkpoint_after_pulls`].
     pub fn apply_changes(
         &mut self,
         changes: &ChangesResponse,
@@ -114,6 +125,15 @@ impl Store {
         &mut self,
         pages: &[(&ChangesResponse, DateTime<Utc>)],
     ) -> Result<SyncReport> {
+        if self.pull_checkpoint.is_none() {
+            let usual: i64 = self
+                .conn
+                .query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))?;
+            self.conn.execute_batch(&format!(
+                "PRAGMA wal_autocheckpoint={PULL_CHECKPOINT_PAGES}"
+            ))?;
+            self.pull_checkpoint = Some(usual);
+        }
         self.conn.execute_batch("PRAGMA synchronous=NORMAL")?;
         let batches: Vec<(SyncBatch<'_>, DateTime<Utc>)> = pages
             .iter()
@@ -133,6 +153,21 @@ impl Store {
         let report = applied?;
         restored?;
         Ok(report)
+    }
+
+    /// Copies what pulls left in the WAL into the database and puts the auto-checkpoint
+    /// back ([`PULL_CHECKPOINT_PAGES`]); nothing to do when no pull wrote since the last
+    /// call. The sync engine calls it when a cycle had nothing to upload or pull.
+    pub fn checkpoint_after_pulls(&mut self) -> Result<()> {
+        let Some(usual) = self.pull_checkpoint else {
+            return Ok(());
+        };
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        self.conn
+            .execute_batch(&format!("PRAGMA wal_autocheckpoint={usual}"))?;
+        self.pull_checkpoint = None;
+        Ok(())
     }
 
     /// [`Store::apply_batch`] for a page of a first start's snapshot, with a larger page

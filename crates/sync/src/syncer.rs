@@ -150,9 +150,14 @@ impl Syncer {
             done?;
         }
         self.pull(&mut report).await?;
+        // Nothing moved: copy what the pulls left in the WAL now, not in a sale's commit.
+        let idle = report.uploaded == 0 && report.accounts == 0;
         let (pending, last, offset) = self
             .store
-            .run(|s| {
+            .run(move |s| {
+                if idle {
+                    s.checkpoint_after_pulls()?;
+                }
                 Ok((
                     s.sync_pending_count()?,
                     s.last_sync_at()?,
