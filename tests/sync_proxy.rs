@@ -76,6 +76,7 @@ fn sync_config(t: &Till) -> SyncConfig {
     let mut c = t.config();
     c.poll_interval = Duration::from_millis(150);
     c.probe_interval = Duration::from_millis(100);
+    c.reconnect_probe_interval = Duration::from_millis(100);
     c.backoff_base = Duration::from_millis(50);
     c.backoff_max = Duration::from_millis(500);
     c.upload_batch = 4;

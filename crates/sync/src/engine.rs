@@ -1,8 +1,9 @@
 //! The background task: [`SyncEngine::spawn`] runs [`Syncer`] cycles — after a nudge, every
 //! `poll_interval` (every `catch_up_interval` while cycles still upload or receive
 //! something), and after failures with exponential backoff and full jitter; while the
-//! server is unreachable it probes `health` every `probe_interval` (≤ 1 s) and resumes as
-//! soon as the server answers.
+//! server cannot be reached it probes `health` every `reconnect_probe_interval` (250 ms; a
+//! refused connection costs the server nothing), every `probe_interval` (1 s) while it
+//! answers with errors or times out, and resumes as soon as it answers.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -82,6 +83,15 @@ struct Worker {
     stop: watch::Receiver<bool>,
 }
 
+/// The health probe period after the failure `e` (an offline one).
+fn probe_every(cfg: &SyncConfig, e: &SyncError) -> Duration {
+    if e.is_unreachable() {
+        cfg.reconnect_probe_interval
+    } else {
+        cfg.probe_interval
+    }
+}
+
 /// Why a wait ended.
 enum Wake {
     Due,
@@ -117,7 +127,7 @@ impl Worker {
                     let delay = backoff.next_delay();
                     tracing::info!(code = e.code(), error = %e, ?delay, "sync cycle failed");
                     if e.is_offline() {
-                        self.probe_until(delay, cfg.probe_interval).await
+                        self.probe_until(delay, probe_every(&cfg, &e)).await
                     } else {
                         self.wait(delay).await
                     }
@@ -204,6 +214,27 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
     while !*stop.borrow_and_update() {
         if stop.changed().await.is_err() {
             return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::TransportError;
+
+    #[test]
+    fn a_server_that_cannot_be_reached_is_probed_faster_than_one_that_answers_errors() {
+        let cfg = SyncConfig::new("T01");
+        let err = |e: TransportError| SyncError::Transport(e);
+        let refused = err(TransportError::Unreachable("connection refused".into()));
+        assert_eq!(probe_every(&cfg, &refused), Duration::from_millis(250));
+        let slow = err(TransportError::Timeout("timed out".into()));
+        let busy = err(TransportError::from_answer(429, b""));
+        let failing = err(TransportError::from_answer(503, b""));
+        for e in [slow, busy, failing] {
+            assert!(e.is_offline(), "{e}");
+            assert_eq!(probe_every(&cfg, &e), Duration::from_secs(1), "{e}");
         }
     }
 }

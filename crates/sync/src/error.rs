@@ -106,6 +106,12 @@ impl SyncError {
     pub fn is_offline(&self) -> bool {
         matches!(self, SyncError::Transport(e) if e.is_offline())
     }
+
+    /// No connection to the server at all (refused, no route, DNS): probing it costs the
+    /// server nothing. A timeout or an error answer may come from a server under load.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, SyncError::Transport(TransportError::Unreachable(_)))
+    }
 }
 
 #[cfg(test)]

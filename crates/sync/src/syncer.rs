@@ -48,8 +48,12 @@ pub struct SyncConfig {
     /// Backoff after a failure: full jitter from `backoff_base` doubling to `backoff_max`.
     pub backoff_base: Duration,
     pub backoff_max: Duration,
-    /// Health probe period while offline.
+    /// Health probe period while the server answers with errors or times out (a server
+    /// under load gets at most one probe per period from each till).
     pub probe_interval: Duration,
+    /// Health probe period while the server cannot be reached at all (a refused connection
+    /// costs it nothing): how soon a till resumes once the server is back.
+    pub reconnect_probe_interval: Duration,
     /// Sync period when nothing nudges the task.
     pub poll_interval: Duration,
     /// Period instead of `poll_interval` right after a cycle that uploaded or received
@@ -71,6 +75,7 @@ impl SyncConfig {
             backoff_base: Duration::from_millis(250),
             backoff_max: Duration::from_secs(30),
             probe_interval: Duration::from_secs(1),
+            reconnect_probe_interval: Duration::from_millis(250),
             poll_interval: Duration::from_secs(10),
             catch_up_interval: Duration::from_secs(1),
             clock: Arc::new(Utc::now),
