@@ -42,6 +42,19 @@ pub(crate) fn defer(
     now: DateTime<Utc>,
 ) -> Result<Points> {
     let before = if created { 0 } else { points_of(tx, account)? };
+    defer_over(tx, account, before, book, op, now)
+}
+
+/// [`defer`] for an account whose points as this till last knew them (`before`: see
+/// [`points_from`]) the caller has; returns the points the book brings.
+pub(crate) fn defer_over(
+    tx: &Connection,
+    account: i64,
+    before: Points,
+    book: &AccountBook,
+    op: &str,
+    now: DateTime<Utc>,
+) -> Result<Points> {
     let values = std::iter::once(Value::from(account)).chain(deferred_values(book, op, now)?);
     tx.prepare_cached(
         "UPDATE accounts SET shortfall = ?2, lifetime_spend = ?3, lifetime_purchases = ?4,

@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use loyalty_domain::Points;
 use loyalty_wire::AccountState;
 use rusqlite::types::Value;
-use rusqlite::{params_from_iter, Connection, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension};
 
 use crate::error::Result;
 use crate::sync_upsert::{card_fields, clean_phone, customer_row};
@@ -80,16 +80,7 @@ pub(crate) fn refresh(
     if crate::categories::columns(s, included_upto_seq)? != categories {
         crate::categories::store(tx, account, s, included_upto_seq)?;
     }
-    let values = std::iter::once(Value::from(account))
-        .chain(crate::books::deferred_values(&s.book, op, now)?);
-    tx.prepare_cached(
-        "UPDATE accounts SET shortfall = ?2, lifetime_spend = ?3, lifetime_purchases = ?4,
-            stamps = ?5, birthday_bonus_year = ?6, referral_pending = ?7, club_until = ?8,
-            server_book = ?9, server_book_op = ?10, server_book_at = ?11, cache_until = NULL
-         WHERE id = ?1",
-    )?
-    .execute(params_from_iter(values))?;
-    Ok(Some(crate::books::net(&s.book).saturating_sub(before)))
+    crate::books::defer_over(tx, account, before, &s.book, op, now).map(Some)
 }
 
 /// Whether every card of `s` is on `account` here already, blocked here if the server has

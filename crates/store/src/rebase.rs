@@ -126,13 +126,7 @@ impl Store {
         pages: &[(&ChangesResponse, DateTime<Utc>)],
     ) -> Result<SyncReport> {
         if self.pull_checkpoint.is_none() {
-            let usual: i64 = self
-                .conn
-                .query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))?;
-            self.conn.execute_batch(&format!(
-                "PRAGMA wal_autocheckpoint={PULL_CHECKPOINT_PAGES}"
-            ))?;
-            self.pull_checkpoint = Some(usual);
+            self.pull_checkpoint = Some(raise_checkpoint(&self.conn, PULL_CHECKPOINT_PAGES)?);
         }
         self.conn.execute_batch("PRAGMA synchronous=NORMAL")?;
         let batches: Vec<(SyncBatch<'_>, DateTime<Utc>)> = pages
@@ -194,12 +188,8 @@ impl Store {
             self.bulk = crate::bulk::begin(&tx)?;
             tx.commit()?;
         }
-        let usual: i64 = self
-            .conn
-            .query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))?;
-        self.conn.execute_batch(&format!(
-            "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint={SNAPSHOT_CHECKPOINT_PAGES}"
-        ))?;
+        let usual = raise_checkpoint(&self.conn, SNAPSHOT_CHECKPOINT_PAGES)?;
+        self.conn.execute_batch("PRAGMA synchronous=NORMAL")?;
         let applied = self.apply_batch(batch, local_now);
         let restored = self.conn.execute_batch(&format!(
             "PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint={usual}"
@@ -276,6 +266,13 @@ impl Store {
         report.pending_rejected.dedup();
         Ok(report)
     }
+}
+
+/// Sets the WAL auto-checkpoint to `pages`; returns what it was.
+fn raise_checkpoint(conn: &rusqlite::Connection, pages: i64) -> Result<i64> {
+    let usual: i64 = conn.query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))?;
+    conn.execute_batch(&format!("PRAGMA wal_autocheckpoint={pages}"))?;
+    Ok(usual)
 }
 
 /// One batch of [`Store::apply_batches`] in its transaction `tx`; adds to `report`.
