@@ -33,7 +33,15 @@ pub(crate) fn store(
     s: &AccountState,
     included_upto_seq: i64,
 ) -> Result<()> {
-    let (json, upto) = columns(s, included_upto_seq)?;
+    write(tx, account, columns(s, included_upto_seq)?)
+}
+
+/// Stores a summary's [`columns`] on the account (not rewritten when equal).
+pub(crate) fn write(
+    tx: &Connection,
+    account: i64,
+    (json, upto): (Option<String>, i64),
+) -> Result<()> {
     tx.prepare_cached(
         "UPDATE accounts SET categories = ?2, categories_upto = ?3
          WHERE id = ?1 AND (categories IS NOT ?2 OR categories_upto IS NOT ?3)",

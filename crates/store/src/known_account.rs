@@ -49,9 +49,9 @@ pub(crate) fn refresh(
     );
     let row: Option<Row> = tx
         .prepare_cached(
-            "SELECT a.id, a.server_book, a.shortfall, a.categories, a.categories_upto, c.uid, c.name, c.name_norm, c.phone,
-                    c.email, c.birthday, c.gender, c.age_group, c.home_store,
-                    c.preferred_channel, c.marketing_consent, c.tags
+            "SELECT a.id, a.server_book, a.shortfall, a.categories, a.categories_upto,
+                    c.uid, c.name, c.name_norm, c.phone, c.email, c.birthday, c.gender,
+                    c.age_group, c.home_store, c.preferred_channel, c.marketing_consent, c.tags
              FROM accounts a JOIN customers c ON c.id = a.customer_id WHERE a.uid = ?1",
         )?
         .query_row([&s.account_uid], |r| {
@@ -77,8 +77,9 @@ pub(crate) fn refresh(
         return Ok(None);
     }
     let before = crate::books::points_from(tx, account, book.as_deref(), shortfall)?;
-    if crate::categories::columns(s, included_upto_seq)? != categories {
-        crate::categories::store(tx, account, s, included_upto_seq)?;
+    let summary = crate::categories::columns(s, included_upto_seq)?;
+    if summary != categories {
+        crate::categories::write(tx, account, summary)?;
     }
     crate::books::defer_over(tx, account, before, &s.book, op, now).map(Some)
 }

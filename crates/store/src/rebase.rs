@@ -52,8 +52,9 @@ pub const SNAPSHOT_CHECKPOINT_PAGES: i64 = 50_000;
 /// synced each time. Raised by the first pull that writes, it stays raised — for sales
 /// too, so none pays for copying what the pulls wrote — until the sync engine finds
 /// nothing to upload or pull and copies the WAL ([`Store::checkpoint_after_pulls`]).
-/// Measured in the convergence run (six alternated pairs): converge 11.0 / 12.5 → 9.9 /
-/// 10.4 s (means), the tills' CPU 9.3 / 10.7 → 8.2 / 8.6 s.
+/// Measured in the convergence run (three alternated pairs): converge 11.5 → 10.3 s
+/// (means), the tills' CPU 10.2 → 9.4 s; copying after each pull's last page instead
+/// gained nothing.
 pub const PULL_CHECKPOINT_PAGES: i64 = 20_000;
 
 /// Page cache (KiB) while a first start's snapshot is applied: the pages a transaction of
