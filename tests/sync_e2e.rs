@@ -179,20 +179,29 @@ async fn duplicates_replays_and_crashes_double_nothing(db: Db) {
     }
     let all: Vec<&Till> = ts.iter().collect();
     assert_converged(&s, &all, &m).await;
-    // A pull leaves the WAL to be copied when the engine is idle (the auto-checkpoint
-    // raised meanwhile); a cycle with nothing to upload or pull copies it.
+    // A pull leaves the WAL to be copied once the catch-up is over (the auto-checkpoint
+    // raised meanwhile); a cycle that pulls less than a page copies it. Pages of one
+    // account here: the sale's cycle pulls a whole page, the next one nothing.
     let auto = |t: &Till| -> i64 {
         let st = t.store.lock().unwrap();
         st.connection()
             .query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))
             .unwrap()
     };
+    let mut cfg = ts[0].config();
+    cfg.page_size = 1;
+    let syncer = loyalty_sync::Syncer::new(ts[0].access(), tr[0].clone(), cfg);
+    ts[0].sale(&mut m, &a, 10_000, 0).expect("sale");
+    let r = syncer.sync_once().await.expect("sync");
+    assert_eq!((r.uploaded, r.accounts), (1, 1));
+    assert_eq!(auto(&ts[0]), loyalty_store::PULL_CHECKPOINT_PAGES);
+    let r = syncer.sync_once().await.expect("sync");
+    assert_eq!((r.uploaded, r.accounts), (0, 0));
+    assert_eq!(auto(&ts[0]), 1_000);
+    // With pages of three accounts, the sale's cycle is no catch-up: copied at once.
     ts[0].sale(&mut m, &a, 10_000, 0).expect("sale");
     let r = ts[0].syncer(tr[0].clone()).sync_once().await.expect("sync");
     assert_eq!((r.uploaded, r.accounts), (1, 1));
-    assert_eq!(auto(&ts[0]), loyalty_store::PULL_CHECKPOINT_PAGES);
-    let r = ts[0].syncer(tr[0].clone()).sync_once().await.expect("sync");
-    assert_eq!((r.uploaded, r.accounts), (0, 0));
     assert_eq!(auto(&ts[0]), 1_000);
     s.shutdown().await;
 }

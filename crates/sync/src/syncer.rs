@@ -155,8 +155,10 @@ impl Syncer {
             done?;
         }
         self.pull(&mut report).await?;
-        // Nothing moved: copy what the pulls left in the WAL now, not in a sale's commit.
-        let idle = report.uploaded == 0 && report.accounts == 0;
+        // Not catching up (less than a page pulled, the till idle or trading): copy what
+        // the pulls left in the WAL now, not in a sale's commit. A till that never idles
+        // must not keep the raised auto-checkpoint (`Store::checkpoint_after_pulls`).
+        let idle = report.accounts < self.config.page_size as usize;
         let (pending, last, offset) = self
             .store
             .run(move |s| {
