@@ -181,7 +181,8 @@ async fn duplicates_replays_and_crashes_double_nothing(db: Db) {
     assert_converged(&s, &all, &m).await;
     // A pull leaves the WAL to be copied once the catch-up is over (the auto-checkpoint
     // raised meanwhile); a cycle that pulls less than a page copies it. Pages of one
-    // account here: the sale's cycle pulls a whole page, the next one nothing.
+    // account asked, two given (a page never splits a gseq): the cycle after three
+    // accounts' sales pulls two pages, the next nothing.
     let auto = |t: &Till| -> i64 {
         let st = t.store.lock().unwrap();
         st.connection()
@@ -191,14 +192,18 @@ async fn duplicates_replays_and_crashes_double_nothing(db: Db) {
     let mut cfg = ts[0].config();
     cfg.page_size = 1;
     let syncer = loyalty_sync::Syncer::new(ts[0].access(), tr[0].clone(), cfg);
-    ts[0].sale(&mut m, &a, 10_000, 0).expect("sale");
+    let b = ts[0].enrol(&mut m, "Boris", "+79161110002");
+    let c = ts[0].enrol(&mut m, "Vera", "+79161110003");
+    for card in [&a, &b, &c] {
+        ts[0].sale(&mut m, card, 10_000, 0).expect("sale");
+    }
     let r = syncer.sync_once().await.expect("sync");
-    assert_eq!((r.uploaded, r.accounts), (1, 1));
+    assert_eq!((r.uploaded, r.accounts, r.pages), (5, 3, 2));
     assert_eq!(auto(&ts[0]), loyalty_store::PULL_CHECKPOINT_PAGES);
     let r = syncer.sync_once().await.expect("sync");
     assert_eq!((r.uploaded, r.accounts), (0, 0));
     assert_eq!(auto(&ts[0]), 1_000);
-    // With pages of three accounts, the sale's cycle is no catch-up: copied at once.
+    // With pages of three accounts, a sale's cycle pulls one page: nothing raised.
     ts[0].sale(&mut m, &a, 10_000, 0).expect("sale");
     let r = ts[0].syncer(tr[0].clone()).sync_once().await.expect("sync");
     assert_eq!((r.uploaded, r.accounts), (1, 1));

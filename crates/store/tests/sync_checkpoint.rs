@@ -97,4 +97,10 @@ fn pulls_leave_their_wal_to_the_idle_checkpoint() {
         "every commit copies every 1 000 pages again"
     );
     assert_eq!(s.sync_cursor().unwrap(), 6_000);
+
+    // A pull of one page is no catch-up: the auto-checkpoint stays as it is.
+    let single = page(6_000, 10, 6_010, false);
+    s.apply_changes_pages(&[(&single, now())])
+        .expect("one page");
+    assert_eq!(auto(&s), 1_000);
 }

@@ -158,11 +158,11 @@ impl Syncer {
         // Not catching up (less than a page pulled, the till idle or trading): copy what
         // the pulls left in the WAL now, not in a sale's commit. A till that never idles
         // must not keep the raised auto-checkpoint (`Store::checkpoint_after_pulls`).
-        let idle = report.accounts < self.config.page_size as usize;
+        let caught_up = report.accounts < self.config.page_size as usize;
         let (pending, last, offset) = self
             .store
             .run(move |s| {
-                if idle {
+                if caught_up {
                     s.checkpoint_after_pulls()?;
                 }
                 Ok((
